@@ -1,0 +1,49 @@
+# ContraVento performance harness. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/dev.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv with the pinned dependencies (requirements/dev.lock)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy --strict on backend/ and harness/
+	$(VENV)/bin/ruff check backend harness tests
+	$(VENV)/bin/ruff format --check backend harness tests
+	$(VENV)/bin/mypy
+
+test: lint ## Lint, then the whole test suite (Docker tests skip without a daemon, fail in CI)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+fmt: $(STAMP) ## Format and auto-fix the code
+	$(VENV)/bin/ruff format backend harness tests
+	$(VENV)/bin/ruff check --fix backend harness tests
+
+backend: $(STAMP) ## Run the reference backend locally on SQLite (HOST, PORT; env as in README)
+	SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')} \
+	APP_ENV=$${APP_ENV:-testing} $(PY) -m backend --host $(HOST) --port $(PORT)
+
+bench-backend: $(STAMP) ## Median latency of register/login/profile/feed on PostgreSQL, 1 vs 2 workers
+	$(PY) -m tests.bench.backend_latency
+
+lock: ## Re-pin requirements/*.lock from fresh virtualenvs
+	$(PYTHON) requirements/relock.py
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: help venv lint test fmt backend bench-backend lock clean

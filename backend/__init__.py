@@ -1,0 +1,1 @@
+"""Reference ContraVento backend: a FastAPI + SQLAlchemy service that honours the API contract."""

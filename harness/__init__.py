@@ -1,0 +1,1 @@
+"""Performance-test harness for ContraVento-style FastAPI + PostgreSQL backends."""

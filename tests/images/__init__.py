@@ -1,0 +1,1 @@
+"""Tests of harness.images: tags, APT sources, and the built images themselves."""

@@ -40,10 +40,25 @@ backend: $(STAMP) ## Run the reference backend locally on SQLite (HOST, PORT; en
 bench-backend: $(STAMP) ## Median latency of register/login/profile/feed on PostgreSQL, 1 vs 2 workers
 	$(PY) -m tests.bench.backend_latency
 
+images: $(STAMP) ## Build the backend, locust and postgres images (offline base when no registry)
+	$(VENV)/bin/harness images $(if $(BASE),--base $(BASE))
+
+harness-up: $(STAMP) ## Start (or reuse) an isolated stack: PostgreSQL + backend on 127.0.0.1
+	$(VENV)/bin/harness up $(HARNESS_UP_ARGS)
+
+harness-down: $(STAMP) ## Stop the current stack; no labelled container, network or volume remains
+	$(VENV)/bin/harness down
+
+harness-status: $(STAMP) ## Show the current stack (URL, DSN, containers)
+	$(VENV)/bin/harness status
+
+harness-clean: $(STAMP) ## Remove everything crashed runs left behind (owner process gone)
+	$(VENV)/bin/harness clean
+
 lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 	$(PYTHON) requirements/relock.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend lock clean
+.PHONY: help venv lint test fmt backend bench-backend images harness-up harness-down harness-status harness-clean lock clean

@@ -1,0 +1,147 @@
+"""The `harness` command line: parses arguments, calls the orchestrator, maps errors to exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from docker import DockerClient
+
+from harness import stack
+from harness.errors import ConfigError, HarnessError
+from harness.images import BASE_MODES, build_images
+from harness.pipeline import REPO_ROOT, UpOptions, bring_up
+from harness.stack.docker_provider import docker_client
+
+
+def stderr_progress(message: str) -> None:
+    """Progress goes to stderr so stdout stays parseable (status --json, image tags)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises a ConfigError (message + hint, exit 2) instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message, f"run `{self.prog} --help` for the accepted arguments")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="harness", description="ContraVento performance harness")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    images = sub.add_parser("images", help="build the backend, locust and postgres images")
+    images.add_argument("--base", choices=BASE_MODES, default="auto")
+    upp = sub.add_parser("up", help="start (or reuse) an isolated stack")
+    upp.add_argument("--provider", choices=stack.PROVIDERS, default="auto")
+    upp.add_argument("--target", help="use an already-running backend at this URL")
+    upp.add_argument("--db-dsn", help="the external stack's database DSN (optional)")
+    upp.add_argument("--allow-remote-target", action="store_true",
+                     help="allow a target that is not on this machine")  # fmt: skip
+    upp.add_argument("--base", choices=BASE_MODES, default="auto")
+    upp.add_argument("--bcrypt-rounds", type=_positive, default=12)
+    upp.add_argument("--backend-workers", type=_positive, default=1)
+    sub.add_parser("down", help="stop the current stack and remove its containers")
+    status = sub.add_parser("status", help="show the current stack")
+    status.add_argument("--json", action="store_true")
+    sub.add_parser("clean", help="remove what crashed runs left behind")
+    return parser
+
+
+def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    args = build_parser().parse_args(argv)
+    home = stack.harness_home(environ, REPO_ROOT)
+    if args.command == "images":
+        built = build_images(REPO_ROOT, base=args.base, progress=stderr_progress)
+        for name, tag in zip(("backend", "locust", "postgres"), built.tags, strict=True):
+            print(f"{name:<9} {tag}")
+        return 0
+    if args.command == "up":
+        options = UpOptions(
+            provider=args.provider,
+            target=args.target,
+            db_dsn=args.db_dsn,
+            allow_remote=args.allow_remote_target,
+            base=args.base,
+            bcrypt_rounds=args.bcrypt_rounds,
+            backend_workers=args.backend_workers,
+        )
+        state, reused = bring_up(options, environ, stderr_progress)
+        verb = "reusing the running" if reused else "started a"
+        print(f"{verb} {state.provider} stack {state.stack_id}")
+        print(f"  backend:   {state.backend_url}")
+        print(f"  database:  {state.db_dsn or '(none given)'}")
+        print(f"  folder:    {state.folder}")
+        print("  tear down: make harness-down   (or: harness down)")
+        return 0
+    if args.command == "down":
+        stopped = stack.down(home)
+        print(
+            f"stopped {stopped.provider} stack {stopped.stack_id}" if stopped else "no stack is up"
+        )
+        return 0
+    if args.command == "status":
+        return _status(home, args.json)
+    if args.command == "clean":
+        report = stack.clean(home, _client_or_none())
+        if report.total:
+            print(f"removed {report.containers} container(s), {report.networks} network(s), "
+                  f"{report.volumes} volume(s), {report.folders} folder(s) of "
+                  f"{len(report.stacks)} orphaned stack(s)")  # fmt: skip
+        else:
+            print("nothing to clean")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _status(home: Path, as_json: bool) -> int:
+    state = stack.current(home)
+    alive = state is not None and stack.is_alive(state)
+    if as_json:
+        body = {"running": alive, **(state.public() if state else {"provider": None,
+                "backend_url": None, "db_dsn": None, "containers": []})}  # fmt: skip
+        print(json.dumps(body, indent=2))
+    elif state is None:
+        print("no stack is up (start one with `make harness-up`)")
+    else:
+        print(f"{state.provider} stack {state.stack_id}: {'running' if alive else 'NOT running'}")
+        print(f"  backend:  {state.backend_url}\n  database: {state.db_dsn}")
+        for c in state.containers:
+            print(f"  {c['role']:<9} {c['name']} ({c['id']})")
+    return 0
+
+
+def _client_or_none() -> DockerClient | None:
+    try:
+        return docker_client()
+    except HarnessError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv, os.environ)
+    except HarnessError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

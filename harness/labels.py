@@ -1,0 +1,58 @@
+"""Labels that mark every Docker object the harness creates, and who owns it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import psutil
+
+HARNESS = "org.contravento.harness"
+STACK = f"{HARNESS}.stack"
+OWNER_PID = f"{HARNESS}.owner-pid"
+OWNER_START = f"{HARNESS}.owner-start"
+ROLE = f"{HARNESS}.role"
+# A stack that outlives the command that started it (`harness up`) carries this marker volume
+# once it is fully up; anything else is kept only while its owner process is alive.
+READY_MARKER_ROLE = "ready-marker"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A process identified by pid and start time, so a recycled pid is not mistaken for it."""
+
+    pid: int
+    start: str
+
+    @classmethod
+    def current(cls) -> Owner:
+        pid = os.getpid()
+        return cls(pid, _start_time(pid) or "")
+
+    def alive(self) -> bool:
+        started = _start_time(self.pid)
+        return started is not None and started == self.start
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return f"{psutil.Process(pid).create_time():.2f}"
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def labels_for(stack_id: str, owner: Owner, role: str) -> dict[str, str]:
+    return {
+        HARNESS: "1",
+        STACK: stack_id,
+        OWNER_PID: str(owner.pid),
+        OWNER_START: owner.start,
+        ROLE: role,
+    }
+
+
+def owner_of(labels: dict[str, str]) -> Owner | None:
+    try:
+        return Owner(int(labels[OWNER_PID]), labels.get(OWNER_START, ""))
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,31 @@
+"""Isolated stacks: PostgreSQL + backend in Docker, a local subprocess, or an external target."""
+
+from __future__ import annotations
+
+from harness.stack.lifecycle import (
+    PROVIDERS,
+    UpRequest,
+    current,
+    down,
+    is_alive,
+    resolve_provider,
+    running,
+    up,
+)
+from harness.stack.reaper import CleanReport, clean
+from harness.stack.state import StackState, harness_home
+
+__all__ = [
+    "PROVIDERS",
+    "CleanReport",
+    "StackState",
+    "UpRequest",
+    "clean",
+    "current",
+    "down",
+    "harness_home",
+    "is_alive",
+    "resolve_provider",
+    "running",
+    "up",
+]

@@ -1,0 +1,212 @@
+"""The Docker provider: PostgreSQL + backend on a private network, via Testcontainers."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from testcontainers.community.postgres import PostgresContainer
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.exceptions import ContainerStartException
+from testcontainers.core.network import Network
+
+from harness.errors import DockerUnavailable, StackError
+from harness.labels import HARNESS, READY_MARKER_ROLE, STACK, Owner, labels_for
+from harness.stack.state import StackState
+from harness.stack.waits import wait_for_http_ok, wait_for_sql
+
+DB_USER = "contravento"
+DB_NAME = "contravento"
+PG_DATA = "/var/lib/postgresql/data"
+BACKEND_PORT = 8000
+LOOPBACK_ONLY = ("127.0.0.1",)  # docker SDK: bind this address, pick a free port
+PG_COMMAND = (
+    "postgres -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+    " -c max_connections=200 -c shared_buffers=256MB"
+)
+
+# Ryuk cannot be pulled on machines without a registry; the harness cleans up by its own labels.
+testcontainers_config.ryuk_disabled = True
+
+
+@dataclass(frozen=True)
+class DockerStackOptions:
+    backend_image: str
+    postgres_image: str
+    bcrypt_rounds: int = 12
+    backend_workers: int = 1
+    ready_timeout_s: float = 120.0
+
+
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise DockerUnavailable(
+            f"no Docker daemon answers ({exc.__class__.__name__})",
+            "start Docker (e.g. `sudo dockerd &` or Docker Desktop), or use --provider local",
+        ) from None
+    return client
+
+
+def _follow_logs(container_id: str, path: Path) -> None:
+    """Keep the container's log in the stack folder; `docker logs -f` ends when it stops."""
+    with path.open("ab") as sink:
+        subprocess.Popen(
+            ["docker", "logs", "--follow", "--timestamps", container_id],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def _bind_loopback(container: DockerContainer, port: int) -> None:
+    # with_exposed_ports would publish on 0.0.0.0; the stack must be reachable from this host only.
+    container.ports = {f"{port}/tcp": LOOPBACK_ONLY}  # type: ignore[dict-item]
+
+
+def start_docker_stack(
+    stack_id: str, folder: Path, options: DockerStackOptions, owner: Owner, persistent: bool
+) -> StackState:
+    client = docker_client()
+    db_password = secrets.token_urlsafe(24)
+    secret_key = secrets.token_urlsafe(48)
+    created: list[Any] = []
+    try:
+        network = Network(docker_network_kw={"labels": labels_for(stack_id, owner, "network")})
+        network.name = f"{stack_id}-net"
+        network.create()
+        created.append(network)
+        volume = client.volumes.create(
+            name=f"{stack_id}-pgdata", labels=labels_for(stack_id, owner, "pgdata")
+        )
+        postgres = PostgresContainer(
+            options.postgres_image,
+            username=DB_USER,
+            password=db_password,
+            dbname=DB_NAME,
+            driver=None,
+        )
+        _bind_loopback(postgres, 5432)
+        postgres.with_command(PG_COMMAND).with_network(network).with_network_aliases("postgres")
+        postgres.with_volume_mapping(volume.name, PG_DATA, "rw")
+        postgres.with_name(f"{stack_id}-postgres")
+        postgres.with_kwargs(labels=labels_for(stack_id, owner, "postgres"))
+        created.append(postgres)
+        try:
+            postgres.start()  # waits with its own strategy: psql runs `select version()` inside
+        except Exception as exc:
+            raise _service_failed("PostgreSQL", postgres, folder / "postgres.log", exc) from None
+        _follow_logs(postgres.get_wrapped_container().id, folder / "postgres.log")
+        pg_port = int(postgres.get_exposed_port(5432))
+        dsn = f"postgresql://{DB_USER}:{db_password}@127.0.0.1:{pg_port}/{DB_NAME}"
+        wait_for_sql(dsn, options.ready_timeout_s, lambda: _running(postgres))
+
+        backend = DockerContainer(options.backend_image)
+        _bind_loopback(backend, BACKEND_PORT)
+        backend.with_network(network).with_network_aliases("backend")
+        backend.with_envs(
+            DATABASE_URL=f"postgresql://{DB_USER}:{db_password}@postgres:5432/{DB_NAME}",
+            SECRET_KEY=secret_key,
+            APP_ENV="testing",
+            BCRYPT_ROUNDS=str(options.bcrypt_rounds),
+            WEB_CONCURRENCY=str(options.backend_workers),
+        )
+        backend.with_name(f"{stack_id}-backend")
+        backend.with_kwargs(labels=labels_for(stack_id, owner, "backend"))
+        created.append(backend)
+        backend.start()
+        _follow_logs(backend.get_wrapped_container().id, folder / "backend.log")
+        url = f"http://127.0.0.1:{int(backend.get_exposed_port(BACKEND_PORT))}"
+        try:
+            wait_for_http_ok(f"{url}/health", options.ready_timeout_s, lambda: _running(backend))
+        except (TimeoutError, RuntimeError) as exc:
+            raise _service_failed("the backend", backend, folder / "backend.log", exc) from None
+        if persistent:
+            client.volumes.create(
+                name=f"{stack_id}-ready", labels=labels_for(stack_id, owner, READY_MARKER_ROLE)
+            )
+    except BaseException:
+        remove_stack_resources(client, stack_id)
+        raise
+    return StackState(
+        stack_id=stack_id,
+        provider="docker",
+        backend_url=url,
+        db_dsn=dsn,
+        folder=str(folder),
+        persistent=persistent,
+        containers=[
+            _describe(postgres, "postgres"),
+            _describe(backend, "backend"),
+        ],
+        network=network.name,
+        volumes=[str(volume.name)],
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        images={"backend": options.backend_image, "postgres": options.postgres_image},
+    )
+
+
+def _running(container: DockerContainer) -> bool:
+    wrapped = container.get_wrapped_container()
+    wrapped.reload()
+    return str(wrapped.status) in ("created", "running")
+
+
+def _describe(container: DockerContainer, role: str) -> dict[str, str]:
+    wrapped = container.get_wrapped_container()
+    return {"role": role, "name": str(wrapped.name), "id": str(wrapped.short_id)}
+
+
+def _service_failed(
+    what: str, container: DockerContainer, log: Path, exc: BaseException
+) -> StackError:
+    try:
+        logs = container.get_wrapped_container().logs(tail=30).decode(errors="replace")
+    except (docker.errors.DockerException, ContainerStartException):
+        logs = "(the container was never started)"
+    log.write_text(logs)
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StackError(
+        f"{what} did not become ready: {reason}\n--- last lines of its log ---\n{logs.rstrip()}",
+        f"the full log is in {log}; fix the cause above and run `harness up` again",
+    )
+
+
+def remove_stack_resources(client: docker.DockerClient, stack_id: str) -> dict[str, int]:
+    """Remove every container, network and volume labelled with this stack id."""
+    selector = {"label": [f"{HARNESS}=1", f"{STACK}={stack_id}"]}
+    removed = {"containers": 0, "networks": 0, "volumes": 0}
+    for container in client.containers.list(all=True, filters=selector):
+        try:
+            container.remove(force=True, v=True)
+            removed["containers"] += 1
+        except docker.errors.NotFound:
+            pass
+    for network in client.networks.list(filters=selector):
+        try:
+            network.remove()
+            removed["networks"] += 1
+        except docker.errors.NotFound:
+            pass
+    for volume in client.volumes.list(filters=selector):
+        try:
+            volume.remove(force=True)
+            removed["volumes"] += 1
+        except docker.errors.NotFound:
+            pass
+    return removed
+
+
+def docker_stack_alive(client: docker.DockerClient, state: StackState) -> bool:
+    selector = {"label": [f"{HARNESS}=1", f"{STACK}={state.stack_id}"], "status": "running"}
+    return len(client.containers.list(filters=selector)) >= len(state.containers)

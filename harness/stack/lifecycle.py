@@ -1,0 +1,162 @@
+"""Bringing a stack up (reusing a running one), down, and reporting its status."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from harness.errors import ConfigError, StackError
+from harness.labels import Owner
+from harness.stack import state as st
+from harness.stack.docker_provider import (
+    DockerStackOptions,
+    docker_client,
+    docker_stack_alive,
+    remove_stack_resources,
+    start_docker_stack,
+)
+from harness.stack.external import attach_external
+from harness.stack.local_provider import local_stack_alive, start_local_stack, stop_process_group
+from harness.stack.reaper import write_owner
+
+PROVIDERS = ("auto", "docker", "local", "external")
+
+
+@dataclass(frozen=True)
+class UpRequest:
+    provider: str  # docker | local | external (already resolved from auto)
+    home: Path
+    repo_root: Path
+    persistent: bool = True
+    backend_image: str | None = None
+    postgres_image: str | None = None
+    target: str | None = None
+    db_dsn: str | None = None
+    allow_remote: bool = False
+    bcrypt_rounds: int = 12
+    backend_workers: int = 1
+
+
+def docker_answers() -> bool:
+    try:
+        docker.from_env(timeout=10).ping()
+    except docker.errors.DockerException:
+        return False
+    return True
+
+
+def resolve_provider(provider: str, target: str | None) -> str:
+    if provider not in PROVIDERS:
+        raise ConfigError(f"unknown provider {provider!r}", f"use one of {', '.join(PROVIDERS)}")
+    if target is not None:
+        if provider not in ("auto", "external"):
+            raise ConfigError(
+                f"--target names an external stack, but --provider is {provider}",
+                "drop --provider, or drop --target to start a stack",
+            )
+        return "external"
+    if provider == "external":
+        raise ConfigError(
+            "--provider external needs --target URL", "add --target http://127.0.0.1:8000"
+        )
+    if provider == "auto":
+        return "docker" if docker_answers() else "local"
+    return provider
+
+
+def is_alive(state: st.StackState) -> bool:
+    if state.provider == "local":
+        return local_stack_alive(state)
+    if state.provider == "docker":
+        try:
+            return docker_stack_alive(docker_client(), state)
+        except StackError:
+            return False
+    return True  # external stacks are not ours to watch
+
+
+def current(home: Path) -> st.StackState | None:
+    return st.load_current(home)
+
+
+def running(home: Path, provider: str) -> st.StackState | None:
+    """The current stack if it is alive and of this provider (what a second `up` reuses)."""
+    existing = st.load_current(home)
+    if existing is not None and existing.provider == provider and is_alive(existing):
+        return existing
+    return None
+
+
+def up(request: UpRequest) -> tuple[st.StackState, bool]:
+    """Start a stack, or return the running current one (idempotent). True means reused."""
+    existing = st.load_current(request.home) if request.persistent else None
+    if existing is not None:
+        alive = is_alive(existing)
+        if alive and existing.provider == request.provider:
+            return existing, True
+        if alive:
+            raise StackError(
+                f"a {existing.provider} stack ({existing.stack_id}) is already up",
+                "run `make harness-down` first, or use that stack",
+            )
+        stop(existing)  # its processes are gone: clear what is left and start afresh
+        st.clear_current(request.home, existing.stack_id)
+    stack_id = st.new_stack_id()
+    folder = st.stack_folder(request.home, stack_id)
+    owner = Owner.current()
+    write_owner(folder, owner)
+    try:
+        state = _start(request, stack_id, folder, owner)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True) if request.provider != "docker" else None
+        raise
+    state.persistent = request.persistent
+    st.save(state)
+    if request.persistent:
+        st.set_current(request.home, state)
+    (folder / "owner.json").unlink(missing_ok=True)
+    return state, False
+
+
+def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.StackState:
+    if request.provider == "docker":
+        assert request.backend_image and request.postgres_image
+        options = DockerStackOptions(
+            backend_image=request.backend_image,
+            postgres_image=request.postgres_image,
+            bcrypt_rounds=request.bcrypt_rounds,
+            backend_workers=request.backend_workers,
+        )
+        return start_docker_stack(stack_id, folder, options, owner, request.persistent)
+    if request.provider == "local":
+        return start_local_stack(
+            stack_id,
+            folder,
+            request.repo_root,
+            bcrypt_rounds=request.bcrypt_rounds,
+            backend_workers=request.backend_workers,
+        )
+    assert request.target is not None
+    return attach_external(stack_id, folder, request.target, request.db_dsn, request.allow_remote)
+
+
+def stop(state: st.StackState) -> None:
+    """Tear a stack down: containers, network and volumes, or the local backend process."""
+    if state.provider == "docker":
+        remove_stack_resources(docker_client(), state.stack_id)
+    elif state.provider == "local" and state.pid is not None and local_stack_alive(state):
+        stop_process_group(state.pid)
+    (Path(state.folder) / st.STATE_FILE).unlink(missing_ok=True)
+
+
+def down(home: Path) -> st.StackState | None:
+    state = st.load_current(home)
+    if state is None:
+        return None
+    stop(state)
+    st.clear_current(home, state.stack_id)
+    return state

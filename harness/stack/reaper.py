@@ -1,0 +1,111 @@
+"""Finding and removing what crashed runs left: labelled Docker objects and local stack folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from harness.labels import HARNESS, READY_MARKER_ROLE, ROLE, STACK, Owner, owner_of
+from harness.stack.docker_provider import remove_stack_resources
+from harness.stack.local_provider import local_stack_alive
+from harness.stack.state import load
+
+OWNER_FILE = "owner.json"
+
+
+@dataclass
+class CleanReport:
+    stacks: list[str] = field(default_factory=list)
+    containers: int = 0
+    networks: int = 0
+    volumes: int = 0
+    folders: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.containers + self.networks + self.volumes + self.folders
+
+
+def write_owner(folder: Path, owner: Owner) -> None:
+    (folder / OWNER_FILE).write_text(json.dumps({"pid": owner.pid, "start": owner.start}))
+
+
+def _folder_owner(folder: Path) -> Owner | None:
+    try:
+        raw = json.loads((folder / OWNER_FILE).read_text())
+        return Owner(int(raw["pid"]), str(raw["start"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def orphaned_docker_stacks(client: docker.DockerClient) -> list[str]:
+    """Stacks none of whose owners is alive and that never reached the persistent ready state."""
+    owners: dict[str, list[Owner | None]] = defaultdict(list)
+    ready: set[str] = set()
+    selector = {"label": f"{HARNESS}=1"}
+    objects: list[dict[str, str]] = []
+    for container in client.containers.list(all=True, filters=selector):
+        objects.append(dict(container.labels or {}))
+    for network in client.networks.list(filters=selector):
+        objects.append(dict(network.attrs.get("Labels") or {}))
+    for volume in client.volumes.list(filters=selector):
+        labels = dict(volume.attrs.get("Labels") or {})
+        objects.append(labels)
+        if labels.get(ROLE) == READY_MARKER_ROLE and STACK in labels:
+            ready.add(labels[STACK])
+    for labels in objects:
+        if STACK in labels:
+            owners[labels[STACK]].append(owner_of(labels))
+    return sorted(
+        stack
+        for stack, found in owners.items()
+        if stack not in ready and not any(o is not None and o.alive() for o in found)
+    )
+
+
+def clean(home: Path, client: docker.DockerClient | None) -> CleanReport:
+    report = CleanReport()
+    if client is not None:
+        for stack_id in orphaned_docker_stacks(client):
+            removed = remove_stack_resources(client, stack_id)
+            report.stacks.append(stack_id)
+            report.containers += removed["containers"]
+            report.networks += removed["networks"]
+            report.volumes += removed["volumes"]
+    stacks_dir = home / "stacks"
+    for folder in sorted(stacks_dir.iterdir()) if stacks_dir.exists() else []:
+        if _stale_folder(folder, client):
+            shutil.rmtree(folder, ignore_errors=True)
+            report.folders += 1
+            if folder.name not in report.stacks:
+                report.stacks.append(folder.name)
+    link = home / "current"
+    if link.is_symlink() and not link.resolve().exists():
+        link.unlink()
+    return report
+
+
+def _stale_folder(folder: Path, client: docker.DockerClient | None) -> bool:
+    owner = _folder_owner(folder)
+    if owner is not None and owner.alive():
+        return False  # its `harness` command is still running (starting, loading, ...)
+    state = load(folder)
+    if state is None:
+        return True
+    if state.provider == "local":
+        return not local_stack_alive(state)
+    if state.provider == "docker":
+        if client is None:
+            return False  # cannot tell without the daemon; leave it for a later clean
+        selector = {"label": [f"{HARNESS}=1", f"{STACK}={state.stack_id}"]}
+        try:
+            return not client.containers.list(all=True, filters=selector)
+        except docker.errors.DockerException:
+            return False
+    return False  # external: nothing of ours to remove

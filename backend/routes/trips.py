@@ -107,6 +107,7 @@ async def _trip_detail(session: AsyncSession, trip: Trip, viewer: Viewer | None)
             select(Tag)
             .join(TripTag, TripTag.tag_id == Tag.tag_id)
             .where(TripTag.trip_id == trip.trip_id)
+            .order_by(Tag.normalized)
         )
     ).all()
     like_count = await session.scalar(

@@ -55,10 +55,13 @@ harness-status: $(STAMP) ## Show the current stack (URL, DSN, containers)
 harness-clean: $(STAMP) ## Remove everything crashed runs left behind (owner process gone)
 	$(VENV)/bin/harness clean
 
+bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs plain docker run postgres
+	$(PY) -m tests.bench.stack_startup --runs 3 --cold $(or $(COLD),0)
+
 lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 	$(PYTHON) requirements/relock.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend images harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench-backend bench-stack images harness-up harness-down harness-status harness-clean lock clean

@@ -50,11 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     upp.add_argument("--provider", choices=stack.PROVIDERS, default="auto")
     upp.add_argument("--target", help="use an already-running backend at this URL")
     upp.add_argument("--db-dsn", help="the external stack's database DSN (optional)")
-    upp.add_argument("--allow-remote-target", action="store_true",
-                     help="allow a target that is not on this machine")  # fmt: skip
+    upp.add_argument(
+        "--allow-remote-target",
+        action="store_true",
+        help="allow a target that is not on this machine",
+    )
     upp.add_argument("--base", choices=BASE_MODES, default="auto")
     upp.add_argument("--bcrypt-rounds", type=_positive, default=12)
     upp.add_argument("--backend-workers", type=_positive, default=1)
+    upp.add_argument("--port", type=_positive, help="fixed 127.0.0.1 port for the backend")
     sub.add_parser("down", help="stop the current stack and remove its containers")
     status = sub.add_parser("status", help="show the current stack")
     status.add_argument("--json", action="store_true")
@@ -79,6 +83,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
             base=args.base,
             bcrypt_rounds=args.bcrypt_rounds,
             backend_workers=args.backend_workers,
+            port=args.port,
         )
         state, reused = bring_up(options, environ, stderr_progress)
         verb = "reusing the running" if reused else "started a"
@@ -99,9 +104,11 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     if args.command == "clean":
         report = stack.clean(home, _client_or_none())
         if report.total:
-            print(f"removed {report.containers} container(s), {report.networks} network(s), "
-                  f"{report.volumes} volume(s), {report.folders} folder(s) of "
-                  f"{len(report.stacks)} orphaned stack(s)")  # fmt: skip
+            print(
+                f"removed {report.containers} container(s), {report.networks} network(s), "
+                f"{report.volumes} volume(s), {report.folders} folder(s) of "
+                f"{len(report.stacks)} orphaned stack(s)"
+            )
         else:
             print("nothing to clean")
         return 0
@@ -112,8 +119,14 @@ def _status(home: Path, as_json: bool) -> int:
     state = stack.current(home)
     alive = state is not None and stack.is_alive(state)
     if as_json:
-        body = {"running": alive, **(state.public() if state else {"provider": None,
-                "backend_url": None, "db_dsn": None, "containers": []})}  # fmt: skip
+        body = {
+            "running": alive,
+            **(
+                state.public()
+                if state
+                else {"provider": None, "backend_url": None, "db_dsn": None, "containers": []}
+            ),
+        }
         print(json.dumps(body, indent=2))
     elif state is None:
         print("no stack is up (start one with `make harness-up`)")

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.images import BaseMode, build_images
-from harness.stack import StackState, UpRequest, harness_home, resolve_provider, running, up
+from harness.stack import (
+    StackState,
+    UpRequest,
+    ensure_port_free,
+    harness_home,
+    resolve_provider,
+    running,
+    up,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 Progress = Callable[[str], None]
@@ -24,6 +32,7 @@ class UpOptions:
     bcrypt_rounds: int = 12
     backend_workers: int = 1
     persistent: bool = True
+    port: int | None = None
 
 
 def bring_up(
@@ -32,6 +41,8 @@ def bring_up(
     """Images (for Docker) then the stack; returns the stack and whether it was reused."""
     home = harness_home(environ, REPO_ROOT)
     provider = resolve_provider(options.provider, options.target)
+    if options.port is not None:
+        ensure_port_free(options.port)
     if options.persistent and provider != "external":
         reusable = running(home, provider)
         if reusable is not None:
@@ -55,5 +66,6 @@ def bring_up(
         allow_remote=options.allow_remote,
         bcrypt_rounds=options.bcrypt_rounds,
         backend_workers=options.backend_workers,
+        port=options.port,
     )
     return up(request)

@@ -43,6 +43,7 @@ class DockerStackOptions:
     bcrypt_rounds: int = 12
     backend_workers: int = 1
     ready_timeout_s: float = 120.0
+    backend_port: int | None = None
 
 
 def docker_client() -> docker.DockerClient:
@@ -69,9 +70,10 @@ def _follow_logs(container_id: str, path: Path) -> None:
         )
 
 
-def _bind_loopback(container: DockerContainer, port: int) -> None:
+def _bind_loopback(container: DockerContainer, port: int, host_port: int | None = None) -> None:
     # with_exposed_ports would publish on 0.0.0.0; the stack must be reachable from this host only.
-    container.ports = {f"{port}/tcp": LOOPBACK_ONLY}  # type: ignore[dict-item]
+    binding = LOOPBACK_ONLY if host_port is None else ("127.0.0.1", host_port)
+    container.ports = {f"{port}/tcp": binding}  # type: ignore[dict-item]
 
 
 def start_docker_stack(
@@ -112,7 +114,7 @@ def start_docker_stack(
         wait_for_sql(dsn, options.ready_timeout_s, lambda: _running(postgres))
 
         backend = DockerContainer(options.backend_image)
-        _bind_loopback(backend, BACKEND_PORT)
+        _bind_loopback(backend, BACKEND_PORT, options.backend_port)
         backend.with_network(network).with_network_aliases("backend")
         backend.with_envs(
             DATABASE_URL=f"postgresql://{DB_USER}:{db_password}@postgres:5432/{DB_NAME}",
@@ -124,7 +126,13 @@ def start_docker_stack(
         backend.with_name(f"{stack_id}-backend")
         backend.with_kwargs(labels=labels_for(stack_id, owner, "backend"))
         created.append(backend)
-        backend.start()
+        try:
+            backend.start()
+        except docker.errors.APIError as exc:
+            raise StackError(
+                f"the backend container could not start: {exc.explanation or exc}",
+                "if a port is taken, stop what uses it or choose another --port",
+            ) from None
         _follow_logs(backend.get_wrapped_container().id, folder / "backend.log")
         url = f"http://127.0.0.1:{int(backend.get_exposed_port(BACKEND_PORT))}"
         try:

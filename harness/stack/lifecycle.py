@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class UpRequest:
     allow_remote: bool = False
     bcrypt_rounds: int = 12
     backend_workers: int = 1
+    port: int | None = None
 
 
 def docker_answers() -> bool:
@@ -47,6 +49,21 @@ def docker_answers() -> bool:
     except docker.errors.DockerException:
         return False
     return True
+
+
+def ensure_port_free(port: int) -> None:
+    """Refuse a fixed port that something already listens on, before anything is started."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range", "use a port in 1..65535")
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise ConfigError(
+                f"127.0.0.1:{port} is already in use",
+                "stop what listens there (`ss -ltnp | grep :PORT`) or choose another --port",
+            ) from None
 
 
 def resolve_provider(provider: str, target: str | None) -> str:
@@ -130,6 +147,7 @@ def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.
             postgres_image=request.postgres_image,
             bcrypt_rounds=request.bcrypt_rounds,
             backend_workers=request.backend_workers,
+            backend_port=request.port,
         )
         return start_docker_stack(stack_id, folder, options, owner, request.persistent)
     if request.provider == "local":
@@ -139,6 +157,7 @@ def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.
             request.repo_root,
             bcrypt_rounds=request.bcrypt_rounds,
             backend_workers=request.backend_workers,
+            port=request.port,
         )
     assert request.target is not None
     return attach_external(stack_id, folder, request.target, request.db_dsn, request.allow_remote)

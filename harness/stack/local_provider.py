@@ -34,8 +34,9 @@ def start_local_stack(
     bcrypt_rounds: int = 12,
     backend_workers: int = 1,
     ready_timeout_s: float = 60.0,
+    port: int | None = None,
 ) -> StackState:
-    port = free_loopback_port()
+    port = port or free_loopback_port()
     db_path = folder / "contravento.db"
     log = folder / "backend.log"
     env = {

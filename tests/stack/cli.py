@@ -13,9 +13,21 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def harness(home: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HARNESS_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return harness_with_env(home, {}, *args, timeout=timeout)
+
+
+def harness_with_env(
+    home: Path, extra: dict[str, str], *args: str, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HARNESS_HOME": str(home), **extra}
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def status(home: Path) -> dict[str, Any]:

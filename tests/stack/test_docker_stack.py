@@ -31,8 +31,9 @@ def test_up_use_reuse_down(tmp_path: Path) -> None:
             libs = conn.execute("SHOW shared_preload_libraries").fetchone()
             assert libs is not None and "pg_stat_statements" in libs[0]
         for container in labelled("container", stack_id):
-            inspect = subprocess.run(["docker", "inspect", container], capture_output=True,
-                                     text=True, check=True)  # fmt: skip
+            inspect = subprocess.run(
+                ["docker", "inspect", container], capture_output=True, text=True, check=True
+            )
             attrs = json.loads(inspect.stdout)[0]
             bindings = [b for port in attrs["HostConfig"]["PortBindings"].values() for b in port]
             assert bindings and all(b["HostIp"] == "127.0.0.1" for b in bindings), bindings
@@ -57,7 +58,11 @@ def test_backend_that_cannot_start_shows_its_log(tmp_path: Path) -> None:
     assert "the backend did not become ready" in up.stderr
     assert "BCRYPT_ROUNDS=99 is out of range" in up.stderr  # the log tail, in the error
     assert "hint:" in up.stderr and "Traceback" not in up.stderr
-    leftovers = [n for kind in ("container", "network", "volume") for n in labelled(kind)
-                 if n.startswith("cv-") and (tmp_path / "stacks" / n.split("-")[1]).exists()]  # fmt: skip
+    leftovers = [
+        n
+        for kind in ("container", "network", "volume")
+        for n in labelled(kind)
+        if n.startswith("cv-") and (tmp_path / "stacks" / n.split("-")[1]).exists()
+    ]
     assert leftovers == []
     assert status(tmp_path)["running"] is False

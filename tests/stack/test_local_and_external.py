@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from harness.errors import ConfigError, TargetRefused
 from harness.stack.external import guard_dsn, guard_target, is_loopback
 from harness.stack.lifecycle import resolve_provider
-from tests.stack.cli import harness, status
+from tests.stack.cli import harness, harness_with_env, status
 from tests.support.postgres import free_port
 
 
@@ -70,10 +71,17 @@ def test_bad_arguments_are_exit_2_with_hint(tmp_path: Path, args: list[str], nee
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("localhost", True),
-     ("10.0.0.1", False), ("192.168.1.10", False), ("8.8.8.8", False),
-     ("no-such-host.invalid", False)],
-)  # fmt: skip
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("localhost", True),
+        ("10.0.0.1", False),
+        ("192.168.1.10", False),
+        ("8.8.8.8", False),
+        ("no-such-host.invalid", False),
+    ],
+)
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
@@ -88,3 +96,36 @@ def test_guards() -> None:
     guard_dsn("postgresql://u:p@127.0.0.1/cv", allow_remote=False)
     with pytest.raises(ConfigError):
         resolve_provider("external", None)
+
+
+def test_taken_port_is_exit_2_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = harness(tmp_path, "up", "--provider", "local", "--port", str(port))
+    assert done.returncode == 2 and "already in use" in done.stderr and "hint:" in done.stderr
+    assert status(tmp_path)["running"] is False
+    assert not (tmp_path / "stacks").exists()
+
+
+def test_local_provider_on_a_fixed_port(tmp_path: Path) -> None:
+    port = free_port()
+    done = harness(
+        tmp_path, "up", "--provider", "local", "--port", str(port), "--bcrypt-rounds", "4"
+    )
+    try:
+        assert done.returncode == 0, done.stderr
+        assert status(tmp_path)["backend_url"] == f"http://127.0.0.1:{port}"
+    finally:
+        harness(tmp_path, "down")
+
+
+def test_docker_not_running_is_exit_2(tmp_path: Path) -> None:
+    env_home = tmp_path / "home"
+    done = harness_with_env(
+        env_home, {"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}, "up", "--provider", "docker"
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Docker daemon" in done.stderr and "hint: start it" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -58,10 +58,13 @@ harness-clean: $(STAMP) ## Remove everything crashed runs left behind (owner pro
 bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs plain docker run postgres
 	$(PY) -m tests.bench.stack_startup --runs 3 --cold $(or $(COLD),0)
 
+seed: $(STAMP) ## Seed the current stack (PROFILE=tiny|small|medium|large, SEED=n, RESET=1)
+	$(VENV)/bin/harness seed --profile $(or $(PROFILE),small) --seed $(or $(SEED),1) $(if $(RESET),--reset)
+
 lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 	$(PYTHON) requirements/relock.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend bench-stack images harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench-backend bench-stack images seed harness-up harness-down harness-status harness-clean lock clean

@@ -15,7 +15,8 @@ from docker import DockerClient
 from harness import stack
 from harness.errors import ConfigError, HarnessError
 from harness.images import BASE_MODES, build_images
-from harness.pipeline import REPO_ROOT, UpOptions, bring_up
+from harness.pipeline import REPO_ROOT, SeedOptions, UpOptions, bring_up, seed_current
+from harness.seed import PROFILES
 from harness.stack.docker_provider import docker_client
 
 
@@ -41,6 +42,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="harness", description="ContraVento performance harness")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -63,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show the current stack")
     status.add_argument("--json", action="store_true")
     sub.add_parser("clean", help="remove what crashed runs left behind")
+    sd = sub.add_parser("seed", help="load production-like data into the current stack's database")
+    sd.add_argument("--profile", choices=sorted(PROFILES), default="small")
+    sd.add_argument("--seed", type=int, default=1, help="same profile + seed = same data")
+    sd.add_argument("--reset", action="store_true", help="replace existing data")
+    for name in ("users", "trips", "follows", "likes"):
+        sd.add_argument(f"--{name}", type=_count, help=f"override the profile's {name}")
+    sd.add_argument("--password", help="the password every seeded user gets")
+    sd.add_argument("--bcrypt-rounds", type=_positive, help="default: the stack's backend rounds")
+    sd.add_argument("--allow-remote-target", action="store_true")
     return parser
 
 
@@ -101,6 +121,25 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         return 0
     if args.command == "status":
         return _status(home, args.json)
+    if args.command == "seed":
+        seed_options = SeedOptions(
+            profile=args.profile,
+            seed=args.seed,
+            reset=args.reset,
+            users=args.users,
+            trips=args.trips,
+            follows=args.follows,
+            likes=args.likes,
+            password=args.password,
+            bcrypt_rounds=args.bcrypt_rounds,
+            allow_remote=args.allow_remote_target,
+        )
+        manifest = seed_current(seed_options, environ, stderr_progress)
+        print(
+            f"seeded {manifest['total_rows']:,} rows in {manifest['seconds']}s "
+            f"({manifest['rows_per_second']:,} rows/s), checksum {str(manifest['checksum'])[:16]}"
+        )
+        return 0
     if args.command == "clean":
         report = stack.clean(home, _client_or_none())
         if report.total:

@@ -7,12 +7,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import StackError, TargetRefused
 from harness.images import BaseMode, build_images
+from harness.seed import SeedRequest, resolve_profile, seed
 from harness.stack import (
     StackState,
     UpRequest,
+    current,
     ensure_port_free,
     harness_home,
+    is_alive,
     resolve_provider,
     running,
     up,
@@ -69,3 +73,56 @@ def bring_up(
         port=options.port,
     )
     return up(request)
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    profile: str = "small"
+    seed: int = 1
+    reset: bool = False
+    users: int | None = None
+    trips: int | None = None
+    follows: int | None = None
+    likes: int | None = None
+    password: str | None = None
+    bcrypt_rounds: int | None = None
+    allow_remote: bool = False
+
+
+def seed_current(
+    options: SeedOptions, environ: Mapping[str, str], progress: Progress
+) -> dict[str, object]:
+    """Seed the current stack's database; the manifest goes into the stack's folder."""
+    profile = resolve_profile(
+        options.profile,
+        {
+            "users": options.users,
+            "trips": options.trips,
+            "follows": options.follows,
+            "likes": options.likes,
+        },
+    )
+    home = harness_home(environ, REPO_ROOT)
+    state = current(home)
+    if state is None or not is_alive(state):
+        raise StackError("no stack is up to seed", "start one with `make harness-up`")
+    if state.db_dsn is None:
+        raise StackError(
+            "the current stack has no database DSN",
+            "attach it with `harness up --target URL --db-dsn DSN`",
+        )
+    if state.provider == "external" and not options.allow_remote:
+        raise TargetRefused(
+            "seeding writes to an external stack's database",
+            "add --allow-remote-target if that database is a test database you may overwrite",
+        )
+    request = SeedRequest(
+        dsn=state.db_dsn,
+        folder=Path(state.folder),
+        profile=profile,
+        seed=options.seed,
+        reset=options.reset,
+        bcrypt_rounds=options.bcrypt_rounds or state.bcrypt_rounds,
+        **({"password": options.password} if options.password else {}),
+    )
+    return seed(request, progress)

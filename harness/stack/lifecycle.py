@@ -132,6 +132,7 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
         shutil.rmtree(folder, ignore_errors=True) if request.provider != "docker" else None
         raise
     state.persistent = request.persistent
+    state.bcrypt_rounds = request.bcrypt_rounds
     st.save(state)
     if request.persistent:
         st.set_current(request.home, state)

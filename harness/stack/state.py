@@ -28,6 +28,7 @@ class StackState:
     pid_start: str | None = None
     created_at: str = ""
     images: dict[str, str] = field(default_factory=dict)
+    bcrypt_rounds: int = 12
 
     def public(self) -> dict[str, Any]:
         """What `status --json` prints (the DSN is there on purpose: users connect with it)."""

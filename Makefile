@@ -61,10 +61,13 @@ bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs 
 seed: $(STAMP) ## Seed the current stack (PROFILE=tiny|small|medium|large, SEED=n, RESET=1)
 	$(VENV)/bin/harness seed --profile $(or $(PROFILE),small) --seed $(or $(SEED),1) $(if $(RESET),--reset)
 
+bench-seed: $(STAMP) ## Seeder rows/s vs psql \copy of the same rows (PROFILE=medium)
+	$(PY) -m tests.bench.seed_throughput --profile $(or $(PROFILE),medium)
+
 lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 	$(PYTHON) requirements/relock.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend bench-stack images seed harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench-backend bench-stack bench-seed images seed harness-up harness-down harness-status harness-clean lock clean

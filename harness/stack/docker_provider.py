@@ -7,7 +7,6 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
@@ -82,12 +81,10 @@ def start_docker_stack(
     client = docker_client()
     db_password = secrets.token_urlsafe(24)
     secret_key = secrets.token_urlsafe(48)
-    created: list[Any] = []
     try:
         network = Network(docker_network_kw={"labels": labels_for(stack_id, owner, "network")})
         network.name = f"{stack_id}-net"
         network.create()
-        created.append(network)
         volume = client.volumes.create(
             name=f"{stack_id}-pgdata", labels=labels_for(stack_id, owner, "pgdata")
         )
@@ -103,7 +100,6 @@ def start_docker_stack(
         postgres.with_volume_mapping(volume.name, PG_DATA, "rw")
         postgres.with_name(f"{stack_id}-postgres")
         postgres.with_kwargs(labels=labels_for(stack_id, owner, "postgres"))
-        created.append(postgres)
         try:
             postgres.start()  # waits with its own strategy: psql runs `select version()` inside
         except Exception as exc:
@@ -125,7 +121,6 @@ def start_docker_stack(
         )
         backend.with_name(f"{stack_id}-backend")
         backend.with_kwargs(labels=labels_for(stack_id, owner, "backend"))
-        created.append(backend)
         try:
             backend.start()
         except docker.errors.APIError as exc:

@@ -58,6 +58,24 @@ harness-clean: $(STAMP) ## Remove everything crashed runs left behind (owner pro
 bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs plain docker run postgres
 	$(PY) -m tests.bench.stack_startup --runs 3 --cold $(or $(COLD),0)
 
+full-load: $(STAMP) ## Build, start (or reuse), seed, load, verdict: exit 0 PASS, 1 FAIL, 2 error
+	$(VENV)/bin/harness full-load $(FULL_LOAD_ARGS)
+
+load-baseline: $(STAMP) ## Load the running stack: 10 users, 2 min (LOAD_ARGS for more options)
+	$(VENV)/bin/harness load --shape baseline $(LOAD_ARGS)
+
+load-stress: $(STAMP) ## Ramp to 500 users: where does it break?
+	$(VENV)/bin/harness load --shape stress $(LOAD_ARGS)
+
+load-soak: $(STAMP) ## 100 users for 30 min
+	$(VENV)/bin/harness load --shape soak $(LOAD_ARGS)
+
+load-spike: $(STAMP) ## 200 users spawned at 100/s
+	$(VENV)/bin/harness load --shape spike $(LOAD_ARGS)
+
+load-ui: $(STAMP) ## Locust master with its web UI on 127.0.0.1:8089 (Ctrl-C to stop)
+	$(VENV)/bin/harness load --ui $(LOAD_ARGS)
+
 seed: $(STAMP) ## Seed the current stack (PROFILE=tiny|small|medium|large, SEED=n, RESET=1)
 	$(VENV)/bin/harness seed --profile $(or $(PROFILE),small) --seed $(or $(SEED),1) $(if $(RESET),--reset)
 
@@ -70,4 +88,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend bench-stack bench-seed images seed harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench-backend bench-stack bench-seed images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

@@ -15,7 +15,9 @@ from docker import DockerClient
 from harness import stack
 from harness.errors import ConfigError, HarnessError
 from harness.images import BASE_MODES, build_images
+from harness.load.shapes import SCENARIOS, SHAPES
 from harness.pipeline import REPO_ROOT, SeedOptions, UpOptions, bring_up, seed_current
+from harness.runs import LoadOptions, full_load, run_load, running_stack
 from harness.seed import PROFILES
 from harness.stack.docker_provider import docker_client
 
@@ -51,6 +53,40 @@ _positive = _at_least(1)
 _count = _at_least(0)
 
 
+def _load_arguments(p: argparse.ArgumentParser, default_duration: int | None = None) -> None:
+    p.add_argument("--shape", choices=sorted(SHAPES), default="load")
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
+    p.add_argument("--users", type=_positive)
+    p.add_argument("--duration", type=_positive, default=default_duration, help="seconds measured")
+    p.add_argument("--spawn-rate", type=_positive)
+    p.add_argument("--warmup", type=_count, help="seconds of warm-up, excluded from the verdict")
+    p.add_argument("--workers", type=_positive, help="Locust workers (default: one per core)")
+    p.add_argument(
+        "--slo", type=Path, help="SLO targets (TOML); default harness/verdict/default-slo.toml"
+    )
+    p.add_argument("--reports", type=Path, help="where run folders go (default ./reports)")
+    p.add_argument("--http-client", choices=("fast", "stock"), default="fast")
+    p.add_argument(
+        "--ui", action="store_true", help="Locust's web UI on 127.0.0.1:8089, no verdict"
+    )
+
+
+def _load_options(args: argparse.Namespace) -> LoadOptions:
+    return LoadOptions(
+        shape=args.shape,
+        scenario=args.scenario,
+        users=args.users,
+        duration_s=args.duration,
+        spawn_rate=args.spawn_rate,
+        warmup_s=args.warmup,
+        workers=args.workers,
+        slo_file=args.slo,
+        reports_dir=args.reports,
+        http_client=args.http_client,
+        ui=args.ui,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="harness", description="ContraVento performance harness")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -73,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show the current stack")
     status.add_argument("--json", action="store_true")
     sub.add_parser("clean", help="remove what crashed runs left behind")
+    ld = sub.add_parser("load", help="distributed Locust against the current stack, with a verdict")
+    _load_arguments(ld)
+    fl = sub.add_parser("full-load", help="images, stack, seed, load and verdict in one go")
+    _load_arguments(fl, default_duration=60)
+    fl.add_argument("--profile", choices=sorted(PROFILES), default="small", help="seed profile")
+    fl.add_argument("--provider", choices=stack.PROVIDERS, default="auto")
+    fl.add_argument("--bcrypt-rounds", type=_positive, default=12)
     sd = sub.add_parser("seed", help="load production-like data into the current stack's database")
     sd.add_argument("--profile", choices=sorted(PROFILES), default="small")
     sd.add_argument("--seed", type=int, default=1, help="same profile + seed = same data")
@@ -120,6 +163,16 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         return 0
     if args.command == "status":
         return _status(home, args.json)
+    if args.command == "load":
+        return run_load(running_stack(environ), _load_options(args), environ, stderr_progress)
+    if args.command == "full-load":
+        return full_load(
+            UpOptions(provider=args.provider, bcrypt_rounds=args.bcrypt_rounds),
+            SeedOptions(profile=args.profile),
+            _load_options(args),
+            environ,
+            stderr_progress,
+        )
     if args.command == "seed":
         seed_options = SeedOptions(
             profile=args.profile,

@@ -92,8 +92,8 @@ class SeedOptions:
 def seed_current(
     options: SeedOptions, environ: Mapping[str, str], progress: Progress
 ) -> dict[str, object]:
-    """Seed the current stack's database; the manifest goes into the stack's folder."""
-    profile = resolve_profile(
+    """Seed the current stack's database; a bad profile is refused before anything else."""
+    resolve_profile(
         options.profile,
         {
             "users": options.users,
@@ -106,6 +106,20 @@ def seed_current(
     state = current(home)
     if state is None or not is_alive(state):
         raise StackError("no stack is up to seed", "start one with `make harness-up`")
+    return seed_stack(state, options, progress)
+
+
+def seed_stack(state: StackState, options: SeedOptions, progress: Progress) -> dict[str, object]:
+    """Seed this stack's database; the manifest goes into the stack's folder."""
+    profile = resolve_profile(
+        options.profile,
+        {
+            "users": options.users,
+            "trips": options.trips,
+            "follows": options.follows,
+            "likes": options.likes,
+        },
+    )
     if state.db_dsn is None:
         raise StackError(
             "the current stack has no database DSN",

@@ -11,6 +11,7 @@ from harness.stack.lifecycle import (
     is_alive,
     resolve_provider,
     running,
+    stop,
     up,
 )
 from harness.stack.reaper import CleanReport, clean
@@ -29,5 +30,6 @@ __all__ = [
     "is_alive",
     "resolve_provider",
     "running",
+    "stop",
     "up",
 ]

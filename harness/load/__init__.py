@@ -1,0 +1,1 @@
+"""Distributed Locust runs: shapes, scenarios, and the master/worker runner."""

@@ -1,0 +1,322 @@
+"""Running Locust distributed: a master and N workers, as containers or as local processes.
+
+Results land in the run folder: locust_stats.csv (after the warm-up), locust_stats_history.csv
+(the whole run), locust.html, locust.json, and the master's and workers' logs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from harness.errors import HarnessError
+
+SCENARIO_FILES = ("contravento.py", "staged_shape.py")
+IMAGE_SCENARIOS = "/locust/scenarios"
+LOCAL_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+# What Locust logs when a worker (or a lone process) runs out of CPU.
+SATURATION_MARKERS = ("exceeded cpu threshold", "CPU usage above 90%")
+PROGRESS_EVERY_S = 5.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    run_dir: Path
+    classes: tuple[str, ...]
+    stages: list[dict[str, Any]]
+    warmup_s: int
+    total_s: int
+    workers: int
+    usernames_file: Path | None
+    password: str
+    http_client: str = "fast"  # fast (FastHttpUser) | stock (HttpUser)
+
+    def environment(self, usernames_path: str) -> dict[str, str]:
+        return {
+            "CV_SHAPE_STAGES": json.dumps(self.stages),
+            "CV_WARMUP_S": str(self.warmup_s),
+            "CV_SEED_PASSWORD": self.password,
+            "CV_USERNAMES_FILE": usernames_path if self.usernames_file else "",
+            "CV_HTTP_CLIENT": self.http_client,
+        }
+
+
+@dataclass
+class LoadOutcome:
+    saturated: bool
+    interrupted: bool = False
+    logs: list[Path] = field(default_factory=list)
+
+
+def locust_args(plan: LoadPlan, scenarios: str, results: str, target: str, ui: bool) -> list[str]:
+    files = ",".join(
+        f"{scenarios}/{name}" for name in SCENARIO_FILES if not (ui and "shape" in name)
+    )
+    args = [
+        "-f",
+        files,
+        "--master",
+        "--host",
+        target,
+        "--csv",
+        f"{results}/locust",
+        "--csv-full-history",
+        "--html",
+        f"{results}/locust.html",
+        "--json-file",
+        f"{results}/locust",
+        "--loglevel",
+        "INFO",
+        "--expect-workers",
+        str(plan.workers),
+        "--expect-workers-max-wait",
+        "60",
+    ]
+    if not ui:
+        args += ["--headless", "--only-summary"]
+    return [*args, *plan.classes]
+
+
+def worker_args(scenarios: str, master_host: str, classes: tuple[str, ...]) -> list[str]:
+    files = ",".join(f"{scenarios}/{name}" for name in SCENARIO_FILES)
+    return ["-f", files, "--worker", "--master-host", master_host, *classes]
+
+
+def _aggregate(run_dir: Path) -> dict[str, str] | None:
+    try:
+        with (run_dir / "locust_stats.csv").open() as f:
+            return next((row for row in csv.DictReader(f) if row.get("Name") == "Aggregated"), None)
+    except OSError:
+        return None
+
+
+def _users_now(run_dir: Path) -> str:
+    try:
+        lines = (run_dir / "locust_stats_history.csv").read_text().splitlines()
+        return lines[-1].split(",")[1] if len(lines) > 1 else "0"
+    except (OSError, IndexError):
+        return "?"
+
+
+def progress_line(run_dir: Path, elapsed: float, plan: LoadPlan) -> str:
+    phase = "warm-up" if elapsed < plan.warmup_s else "measuring"
+    agg = _aggregate(run_dir) or {}
+    requests = int(float(agg.get("Request Count", 0) or 0))
+    failures = int(float(agg.get("Failure Count", 0) or 0))
+    rate = failures / requests if requests else 0.0
+    return (
+        f"[{elapsed:5.0f}s/{plan.total_s}s] {phase:<9} users {_users_now(run_dir):>4}  "
+        f"rps {float(agg.get('Requests/s', 0) or 0):7.1f}  p95 {agg.get('95%', '-'):>5} ms  "
+        f"failures {rate:.2%}"
+    )
+
+
+def saturated(logs: list[Path]) -> bool:
+    return any(
+        m in p.read_text(errors="replace") for p in logs if p.exists() for m in SATURATION_MARKERS
+    )
+
+
+def run_in_docker(
+    plan: LoadPlan,
+    *,
+    image: str,
+    network: str,
+    target: str,
+    labels: dict[str, str],
+    name_prefix: str,
+    progress: Progress,
+    ui_port: int | None = None,
+) -> LoadOutcome:
+    client = docker.from_env(timeout=60)
+    plan.run_dir.chmod(0o777)  # the load image runs as an unprivileged user
+    env = plan.environment("/seed/usernames.txt")
+    seed_mount = (
+        {str(plan.usernames_file): {"bind": "/seed/usernames.txt", "mode": "ro"}}
+        if plan.usernames_file
+        else {}
+    )
+    containers: list[Any] = []
+    outcome = LoadOutcome(saturated=False)
+    try:
+        master = client.containers.run(
+            image,
+            command=locust_args(plan, IMAGE_SCENARIOS, "/results", target, ui_port is not None),
+            name=f"{name_prefix}-master",
+            network=network,
+            environment=env,
+            detach=True,
+            volumes={str(plan.run_dir): {"bind": "/results", "mode": "rw"}, **seed_mount},
+            labels={**labels, "org.contravento.harness.role": "locust-master"},
+            ports={"8089/tcp": ("127.0.0.1", ui_port)} if ui_port else {},
+        )
+        containers.append(master)
+        for i in range(plan.workers):
+            containers.append(
+                client.containers.run(
+                    image,
+                    command=worker_args(IMAGE_SCENARIOS, f"{name_prefix}-master", plan.classes),
+                    name=f"{name_prefix}-worker-{i + 1}",
+                    network=network,
+                    environment=env,
+                    detach=True,
+                    volumes=seed_mount,
+                    labels={**labels, "org.contravento.harness.role": "locust-worker"},
+                )
+            )
+        outcome.interrupted = _wait(lambda: _exited(master), plan, progress, ui_port is not None)
+        if outcome.interrupted:
+            master.stop(timeout=30)  # SIGTERM: Locust writes its final CSV/HTML before exiting
+    finally:
+        for i, container in enumerate(containers):
+            log = plan.run_dir / ("master.log" if i == 0 else f"worker-{i}.log")
+            try:
+                log.write_bytes(container.logs())
+                outcome.logs.append(log)
+                container.remove(force=True)
+            except docker.errors.DockerException:
+                pass
+    outcome.saturated = saturated(outcome.logs)
+    return outcome
+
+
+def _exited(container: Any) -> bool:
+    container.reload()
+    return str(container.status) in ("exited", "dead")
+
+
+def _wait(done: Callable[[], bool], plan: LoadPlan, progress: Progress, ui: bool) -> bool:
+    """Until the master exits; True when interrupted (Ctrl-C) or, for the UI, never ending."""
+    began = time.monotonic()
+    deadline = began + plan.total_s + 180
+    last = 0.0
+    try:
+        while not done():
+            now = time.monotonic()
+            if not ui and now > deadline:
+                raise HarnessError(
+                    f"the Locust master did not finish within {plan.total_s + 180}s",
+                    f"see {plan.run_dir}/master.log",
+                )
+            if not ui and now - last >= PROGRESS_EVERY_S:
+                progress(progress_line(plan.run_dir, now - began, plan))
+                last = now
+            time.sleep(0.5)  # polling the master's state, not waiting for readiness
+    except KeyboardInterrupt:
+        return True
+    return False
+
+
+def run_locally(
+    plan: LoadPlan, *, target: str, progress: Progress, ui: bool = False
+) -> LoadOutcome:
+    env = {**os.environ, **plan.environment(str(plan.usernames_file or ""))}
+    scenarios = str(LOCAL_SCENARIOS)
+    master_port = _free_port()
+    args = locust_args(plan, scenarios, str(plan.run_dir), target, ui)
+    args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port)]
+    if ui:
+        args += ["--web-host", "127.0.0.1", "--web-port", "8089"]
+    logs = [plan.run_dir / "master.log"] + [
+        plan.run_dir / f"worker-{i + 1}.log" for i in range(plan.workers)
+    ]
+    procs: list[subprocess.Popen[bytes]] = []
+    outcome = LoadOutcome(saturated=False, logs=logs)
+    try:
+        with logs[0].open("wb") as sink:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "locust", *args],
+                    env=env,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        for i in range(plan.workers):
+            with logs[i + 1].open("wb") as sink:
+                worker = [
+                    *worker_args(scenarios, "127.0.0.1", plan.classes),
+                    "--master-port",
+                    str(master_port),
+                ]
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "locust", *worker],
+                        env=env,
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        outcome.interrupted = _wait(lambda: procs[0].poll() is not None, plan, progress, ui)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    outcome.saturated = saturated(logs)
+    return outcome
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def read_endpoints(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Per-endpoint results (after the warm-up) from Locust's stats CSV, and the aggregate."""
+    path = run_dir / "locust_stats.csv"
+    if not path.exists():
+        raise HarnessError(
+            "the load run produced no statistics",
+            f"see the Locust logs in {run_dir} (master.log, worker-*.log)",
+        )
+    endpoints: list[dict[str, Any]] = []
+    aggregate = None
+    with path.open() as f:
+        for row in csv.DictReader(f):
+            requests = int(row["Request Count"])
+            failures = int(row["Failure Count"])
+            entry = {
+                "method": row["Type"] or "ALL",
+                "name": row["Name"],
+                "requests": requests,
+                "failures": failures,
+                "failure_rate": failures / requests if requests else 0.0,
+                "p50_ms": _num(row["50%"]),
+                "p95_ms": _num(row["95%"]),
+                "p99_ms": _num(row["99%"]),
+                "avg_ms": round(float(row["Average Response Time"]), 1),
+                "max_ms": _num(row["Max Response Time"]),
+                "rps": round(float(row["Requests/s"]), 2),
+            }
+            if row["Name"] == "Aggregated":
+                aggregate = entry
+            else:
+                endpoints.append(entry)
+    return endpoints, aggregate
+
+
+def _num(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0  # Locust writes N/A for endpoints without samples

@@ -1,0 +1,265 @@
+"""ContraVento load scenarios (locust + standard library only; they run in the load image).
+
+Environment (all optional):
+  CV_USERNAMES_FILE   seeded usernames, one per line (the seeder's seed-usernames.txt)
+  CV_SEED_PASSWORD    the seeded users' password
+  CV_REGISTER_FRACTION  share of ContraVentoUsers that register instead of logging in (0.1)
+  CV_HTTP_CLIENT      fast (FastHttpUser, default) or stock (HttpUser), to compare the two
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, between, tag, task
+from locust.contrib.fasthttp import FastHttpUser
+
+BaseUser: Any = HttpUser if os.environ.get("CV_HTTP_CLIENT") == "stock" else FastHttpUser
+PASSWORD = os.environ.get("CV_SEED_PASSWORD", "Seeded!Rider1")
+NEW_PASSWORD = "Load!Test1234"  # noqa: S105 -- accounts the load test creates
+DESCRIPTION = (
+    "A load-test ride along quiet lanes and forest tracks, with a long climb before lunch "
+    "and a fast descent into the valley at the end of the day."
+)
+
+
+@lru_cache(maxsize=1)
+def seeded_usernames() -> tuple[str, ...]:
+    path = Path(os.environ.get("CV_USERNAMES_FILE") or "/nonexistent")
+    if not path.is_file():
+        return ()
+    return tuple(line.strip() for line in path.read_text("utf-8").splitlines() if line.strip())
+
+
+def register_fraction() -> float:
+    return float(os.environ.get("CV_REGISTER_FRACTION", "0.1")) if seeded_usernames() else 1.0
+
+
+def new_username() -> str:
+    return f"lt_{uuid.uuid4().hex[:20]}"
+
+
+def expect(response: Any, *statuses: int) -> Any:
+    """Mark the request failed unless its status is one the contract names for it."""
+    if response.status_code in statuses:
+        response.success()
+    else:
+        body = (response.text or "")[:200]
+        response.failure(f"HTTP {response.status_code} (expected {statuses}): {body}")
+    return response
+
+
+def json_of(response: Any) -> Any:
+    try:
+        return response.json()
+    except Exception:  # a failed request has no usable body; the failure is already counted
+        return None
+
+
+class _Api:
+    """Calls shared by every user class, each named by its endpoint group."""
+
+    client: Any
+    token: str | None = None
+    username: str | None = None
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def register(self) -> str | None:
+        name = new_username()
+        body = {"username": name, "email": f"{name}@load.test", "password": NEW_PASSWORD}
+        with self.client.post(
+            "/auth/register", json=body, name="/auth/register", catch_response=True
+        ) as r:
+            expect(r, 201)
+            return name if r.status_code == 201 else None
+
+    def login(self, login: str, password: str) -> bool:
+        with self.client.post(
+            "/auth/login",
+            json={"login": login, "password": password},
+            name="/auth/login",
+            catch_response=True,
+        ) as r:
+            expect(r, 200)
+            data = (json_of(r) or {}).get("data") or {}
+            self.token = data.get("access_token")
+            return bool(self.token)
+
+    def public_feed(self) -> list[dict[str, Any]]:
+        page = random.randint(1, 20)
+        with self.client.get(
+            f"/trips/public?page={page}", name="/trips/public", catch_response=True
+        ) as r:
+            expect(r, 200)
+            return list((json_of(r) or {}).get("trips") or [])
+
+    def other_username(self) -> str | None:
+        names = seeded_usernames()
+        return random.choice(names) if names else self.username
+
+
+class ContraVentoUser(_Api, BaseUser):  # type: ignore[misc]
+    """The guide's mixed user: logs in (a fraction registers), then the weighted tasks."""
+
+    weight = 3
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self) -> None:
+        names = seeded_usernames()
+        if random.random() < register_fraction() or not names:
+            self.username = self.register()
+            ok = self.username is not None and self.login(self.username, NEW_PASSWORD)
+        else:
+            self.username = random.choice(names)
+            ok = self.login(self.username, PASSWORD)
+        if not ok:
+            self.stop()
+
+    @task(10)
+    def own_profile(self) -> None:
+        with self.client.get(
+            f"/users/{self.username}/profile",
+            headers=self.auth(),
+            name="/users/[username]/profile",
+            catch_response=True,
+        ) as r:
+            expect(r, 200)
+
+    @task(5)
+    def stats(self) -> None:
+        with self.client.get(
+            f"/users/{self.username}/stats", name="/users/[username]/stats", catch_response=True
+        ) as r:
+            expect(r, 200)
+
+    @task(3)
+    def achievements(self) -> None:
+        with self.client.get(
+            f"/users/{self.username}/achievements",
+            name="/users/[username]/achievements",
+            catch_response=True,
+        ) as r:
+            expect(r, 200)
+
+    @task(2)
+    def update_profile(self) -> None:
+        body = {"bio": f"Riding since {random.randint(1990, 2024)}", "cycling_type": "gravel"}
+        with self.client.put(
+            f"/users/{self.username}/profile",
+            json=body,
+            headers=self.auth(),
+            name="/users/[username]/profile",
+            catch_response=True,
+        ) as r:
+            expect(r, 200)
+
+    @task(1)
+    def all_achievements(self) -> None:
+        with self.client.get("/achievements", name="/achievements", catch_response=True) as r:
+            expect(r, 200)
+
+    @task(4)
+    def browse_feed(self) -> None:
+        self.public_feed()
+
+    @task(3)
+    def other_users_trips(self) -> None:
+        other = self.other_username()
+        with self.client.get(
+            f"/users/{other}/trips?limit=20",
+            headers=self.auth(),
+            name="/users/[username]/trips",
+            catch_response=True,
+        ) as r:
+            expect(r, 200)
+
+    @task(1)
+    def create_and_publish_trip(self) -> None:
+        start = date(2025, 1, 1) + timedelta(days=random.randint(0, 300))
+        body = {
+            "title": "Load test ride",
+            "description": DESCRIPTION,
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=1)).isoformat(),
+            "distance_km": 42.5,
+            "difficulty": "moderate",
+            "tags": ["loadtest", "gravel"],
+            "locations": [{"name": "Madrid", "latitude": 40.4, "longitude": -3.7}],
+        }
+        with self.client.post(
+            "/trips", json=body, headers=self.auth(), name="/trips", catch_response=True
+        ) as r:
+            expect(r, 201)
+            trip_id = ((json_of(r) or {}).get("data") or {}).get("trip_id")
+        if trip_id:
+            with self.client.post(
+                f"/trips/{trip_id}/publish",
+                headers=self.auth(),
+                name="/trips/[trip_id]/publish",
+                catch_response=True,
+            ) as r:
+                expect(r, 200)
+
+
+class FeedBrowsingUser(_Api, BaseUser):  # type: ignore[misc]
+    """Anonymous visitors: the public feed, a trip from it, its author's profile."""
+
+    weight = 1
+    wait_time = between(1.0, 3.0)
+
+    @task(5)
+    def feed(self) -> None:
+        trips = self.public_feed()
+        if not trips:
+            return
+        item = random.choice(trips)
+        with self.client.get(
+            f"/trips/{item['trip_id']}", name="/trips/[trip_id]", catch_response=True
+        ) as r:
+            expect(r, 200)
+        author = (item.get("author") or {}).get("username")
+        if author:
+            with self.client.get(
+                f"/users/{author}/profile", name="/users/[username]/profile", catch_response=True
+            ) as r:
+                expect(r, 200, 403)  # 403: the author made the profile private since
+
+
+class RegistrationLoadTest(_Api, BaseUser):  # type: ignore[misc]
+    """The guide's registration test: concurrent sign-ups."""
+
+    weight = 0
+    wait_time = between(0.5, 1.5)
+
+    @tag("registration")
+    @task
+    def register_task(self) -> None:
+        self.register()
+
+
+class AuthenticationLoadTest(_Api, BaseUser):  # type: ignore[misc]
+    """The guide's authentication test: repeated logins as seeded users."""
+
+    weight = 0
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        names = seeded_usernames()
+        self.credentials = (
+            (random.choice(names), PASSWORD) if names else (self.register(), NEW_PASSWORD)
+        )
+
+    @tag("authentication")
+    @task
+    def login_task(self) -> None:
+        name, password = self.credentials
+        if name:
+            self.login(name, password)

@@ -1,0 +1,247 @@
+"""A load run end to end: run folder, Locust against the stack, the verdict, results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, StackError
+from harness.images import build_images
+from harness.labels import Owner, labels_for
+from harness.load.runner import LoadPlan, read_endpoints, run_in_docker, run_locally
+from harness.load.shapes import resolve_shape, user_classes
+from harness.pipeline import REPO_ROOT, Progress, SeedOptions, UpOptions, bring_up, seed_stack
+from harness.seed import DEFAULT_PASSWORD, MANIFEST, USERNAMES
+from harness.stack import StackState, current, harness_home, is_alive, stop
+from harness.verdict import evaluate, load_slo
+
+RESULTS_SCHEMA_VERSION = 1
+EXIT_PASS, EXIT_FAIL = 0, 1
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    shape: str = "load"
+    scenario: str = "mixed"
+    users: int | None = None
+    duration_s: int | None = None
+    spawn_rate: float | None = None
+    warmup_s: int | None = None
+    workers: int | None = None
+    slo_file: Path | None = None
+    reports_dir: Path | None = None
+    http_client: str = "fast"
+    ui: bool = False
+
+
+def reports_root(options: LoadOptions, environ: Mapping[str, str]) -> Path:
+    root = options.reports_dir or Path(environ.get("HARNESS_REPORTS") or REPO_ROOT / "reports")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"the reports folder {root} is not writable ({exc.strerror})",
+            "choose another with --reports DIR (or HARNESS_REPORTS)",
+        ) from None
+    return root
+
+
+def new_run_dir(root: Path, shape: str) -> Path:
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-{shape}"
+    run_dir = root / run_id
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = root / f"{run_id}-{suffix}"
+    run_dir.mkdir(parents=True)
+    latest = root / "latest"
+    tmp = root / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.name)
+    tmp.replace(latest)
+    return run_dir
+
+
+def _commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
+def _seed_info(state: StackState) -> tuple[Path | None, str, dict[str, Any] | None]:
+    folder = Path(state.folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None, DEFAULT_PASSWORD, None
+    usernames = folder / USERNAMES
+    summary = {k: manifest.get(k) for k in ("seed", "checksum", "total_rows")}
+    summary["profile"] = (manifest.get("profile") or {}).get("name")
+    return (usernames if usernames.exists() else None), str(manifest.get("password")), summary
+
+
+def running_stack(environ: Mapping[str, str]) -> StackState:
+    state = current(harness_home(environ, REPO_ROOT))
+    if state is None or not is_alive(state):
+        raise StackError(
+            "no stack is up to load", "start one with `make harness-up` (or use make full-load)"
+        )
+    return state
+
+
+def run_load(
+    state: StackState, options: LoadOptions, environ: Mapping[str, str], progress: Progress
+) -> int:
+    shape = resolve_shape(
+        options.shape, options.users, options.duration_s, options.spawn_rate, options.warmup_s
+    )
+    classes = user_classes(options.scenario)
+    slo = load_slo(options.slo_file)
+    workers = options.workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ConfigError(f"--workers {workers} must be 1 or more", "give a positive number")
+    run_dir = new_run_dir(reports_root(options, environ), shape.name)
+    usernames, password, seed_summary = _seed_info(state)
+    if usernames is None:
+        progress(
+            "note: the stack is not seeded; ContraVento users will register instead of logging in"
+        )
+    plan = LoadPlan(
+        run_dir=run_dir,
+        classes=classes,
+        stages=shape.stages(),
+        warmup_s=shape.warmup_s,
+        total_s=shape.warmup_s + shape.duration_s,
+        workers=workers,
+        usernames_file=usernames,
+        password=password,
+        http_client=options.http_client,
+    )
+    started = datetime.now(UTC)
+    progress(
+        f"load: shape {shape.name}, {shape.users} users, {shape.warmup_s}s warm-up + "
+        f"{shape.duration_s}s, {workers} worker(s), scenario {options.scenario} -> {run_dir}"
+    )
+    if state.provider == "docker":
+        images = build_images(REPO_ROOT, progress=lambda _: None)
+        outcome = run_in_docker(
+            plan,
+            image=images.locust,
+            network=str(state.network),
+            target="http://backend:8000",
+            labels=labels_for(state.stack_id, Owner.current(), "locust"),
+            name_prefix=f"{state.stack_id}-{run_dir.name}",
+            progress=progress,
+            ui_port=8089 if options.ui else None,
+        )
+    else:
+        outcome = run_locally(plan, target=state.backend_url, progress=progress, ui=options.ui)
+    endpoints, aggregate = read_endpoints(run_dir)
+    rows, verdict = evaluate(slo, endpoints)
+    warnings = []
+    if outcome.saturated:
+        warnings.append(
+            "load generator saturated: a worker ran above 90 % CPU; results are not trustworthy"
+        )
+    if outcome.interrupted:
+        warnings.append("interrupted: partial results")
+    results = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "run": {
+            "id": run_dir.name,
+            "shape": asdict(shape),
+            "scenario": options.scenario,
+            "user_classes": list(classes),
+            "workers": workers,
+            "http_client": options.http_client,
+            "provider": state.provider,
+            "stack_id": state.stack_id,
+            "target": state.backend_url,
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": _commit(),
+            "host": platform.node(),
+            "python": sys.version.split()[0],
+            "slo_file": slo.source,
+            "seed": seed_summary,
+            "partial": outcome.interrupted,
+        },
+        "endpoints": endpoints,
+        "aggregate": aggregate,
+        "slo": rows,
+        "verdict": verdict,
+        "load_generator_saturated": outcome.saturated,
+        "warnings": warnings,
+    }
+    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    for line in slo_table(rows, verdict, warnings):
+        progress(line)
+    progress(f"results: {run_dir / 'results.json'}")
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    return EXIT_PASS if verdict == "PASS" else EXIT_FAIL
+
+
+def slo_table(rows: list[dict[str, Any]], verdict: str, warnings: list[str]) -> list[str]:
+    lines = [f"{'endpoint':<38} {'group':<20} {'p95 ms':>7} {'target':>7} {'fail %':>7}  result"]
+    for r in rows:
+        target = f"{r['target_p95_ms']:.0f}" if r["target_p95_ms"] else "-"
+        result = "ok" if r["passed"] else f"FAIL {r['reason']}"
+        group = r["group"] or "(failures only)"
+        lines.append(
+            f"{r['endpoint']:<38} {group:<20} {r['p95_ms']:>7.0f} {target:>7} "
+            f"{r['failure_rate'] * 100:>6.2f}%  {result}"
+        )
+    lines += [f"warning: {w}" for w in warnings]
+    lines.append(f"verdict: {verdict}")
+    return lines
+
+
+def full_load(
+    up: UpOptions,
+    seed: SeedOptions,
+    load: LoadOptions,
+    environ: Mapping[str, str],
+    progress: Progress,
+) -> int:
+    """images -> stack (the running one, else a throwaway) -> seed -> load -> verdict."""
+    resolve_shape(load.shape, load.users, load.duration_s, load.spawn_rate, load.warmup_s)
+    load_slo(load.slo_file)  # bad input fails before anything starts
+    reports_root(load, environ)
+    existing = current(harness_home(environ, REPO_ROOT))
+    reuse = existing is not None and is_alive(existing)
+    progress(
+        "== stack: " + ("reusing the running stack" if reuse else "starting a throwaway stack")
+    )
+    state, _ = bring_up(up if reuse else replace(up, persistent=False), environ, progress)
+    try:
+        if not (Path(state.folder) / MANIFEST).exists():
+            progress(f"== seed: profile {seed.profile}")
+            seed_stack(state, seed, progress)
+        else:
+            progress("== seed: the stack is already seeded; reusing its data")
+        progress("== load")
+        return run_load(state, load, environ, progress)
+    finally:
+        if not reuse:
+            progress(f"== tear down: throwaway stack {state.stack_id}")
+            stop(state)

@@ -1,0 +1,106 @@
+"""A short distributed run (master + 2 workers) on a real Docker stack, and `make full-load`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.stack.cli import REPO, harness, labelled
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+GROUPS = {"simple queries", "trip create / update", "publish", "lists"}
+
+
+@pytest.fixture(scope="module")
+def seeded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("home")
+    up = harness(home, "up", "--provider", "docker", "--bcrypt-rounds", "4")
+    assert up.returncode == 0, up.stderr
+    try:
+        assert harness(home, "seed", "--profile", "tiny").returncode == 0
+        yield home
+    finally:
+        harness(home, "down")
+
+
+def check_results(run_dir: Path, groups: set[str]) -> dict[str, Any]:
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["schema_version"] == 1 and results["verdict"] in ("PASS", "FAIL")
+    assert {"locust_stats.csv", "locust_stats_history.csv", "locust.html", "master.log"} <= {
+        p.name for p in run_dir.iterdir()
+    }
+    by_group: dict[str, int] = {}
+    for row in results["slo"]:
+        by_group[row["group"]] = by_group.get(row["group"], 0) + 1
+    assert set(by_group) >= groups, by_group  # these endpoint groups got requests
+    assert results["endpoints"] and results["aggregate"]["requests"] > 0
+    return results
+
+
+def test_short_distributed_run(seeded_stack: Path, tmp_path: Path) -> None:
+    done = harness(
+        seeded_stack,
+        "load",
+        "--shape",
+        "baseline",
+        "--users",
+        "20",
+        "--duration",
+        "20",
+        "--warmup",
+        "3",
+        "--workers",
+        "2",
+        "--reports",
+        str(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "verdict:" in done.stderr and "rps" in done.stderr
+    results = check_results((tmp_path / "latest").resolve(), GROUPS)
+    assert results["run"]["workers"] == 2 and results["run"]["seed"]["profile"] == "tiny"
+    assert done.returncode == (0 if results["verdict"] == "PASS" else 1)
+    names = [n for n in labelled("container") if "locust" in n]
+    assert names == []  # master and workers are removed after the run
+
+
+def test_load_without_a_stack_and_bad_inputs(tmp_path: Path) -> None:
+    assert "no stack is up" in harness(tmp_path, "load").stderr
+    for args, needle in [
+        (["--shape", "chaos"], "invalid choice"),
+        (["--users", "0"], "must be 1 or more"),
+        (["--slo", str(tmp_path / "missing.toml")], "no SLO file"),
+    ]:
+        done = harness(tmp_path, "full-load", *args)
+        assert done.returncode == 2 and needle in done.stderr, done.stderr
+
+
+def test_make_full_load_end_to_end(tmp_path: Path) -> None:
+    home, reports = tmp_path / "home", tmp_path / "reports"
+    env = {**os.environ, "HARNESS_HOME": str(home)}
+    args = (
+        f"--profile tiny --users 8 --duration 12 --warmup 3 --workers 2 --bcrypt-rounds 4 "
+        f"--reports {reports}"
+    )
+    done = subprocess.run(
+        ["make", "-s", "full-load", f"FULL_LOAD_ARGS={args}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    for phase in ("== stack: starting a throwaway stack", "== seed", "== load", "== tear down"):
+        assert phase in done.stderr
+    check_results((reports / "latest").resolve(), {"simple queries"})
+    stacks = [p.name for p in (home / "stacks").iterdir()]
+    assert stacks  # the throwaway stack's folder (logs) stays; its Docker objects must not
+    for stack_id in stacks:
+        assert labelled("container", stack_id) == [] and labelled("network", stack_id) == []

@@ -58,7 +58,7 @@ harness-clean: $(STAMP) ## Remove everything crashed runs left behind (owner pro
 bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs plain docker run postgres
 	$(PY) -m tests.bench.stack_startup --runs 3 --cold $(or $(COLD),0)
 
-full-load: $(STAMP) ## Build, start (or reuse), seed, load, verdict: exit 0 PASS, 1 FAIL, 2 error
+full-load: $(STAMP) ## Build, start (or reuse), seed, load, verdict (non-zero on FAIL)
 	$(VENV)/bin/harness full-load $(FULL_LOAD_ARGS)
 
 load-baseline: $(STAMP) ## Load the running stack: 10 users, 2 min (LOAD_ARGS for more options)
@@ -82,10 +82,13 @@ seed: $(STAMP) ## Seed the current stack (PROFILE=tiny|small|medium|large, SEED=
 bench-seed: $(STAMP) ## Seeder rows/s vs psql \copy of the same rows (PROFILE=medium)
 	$(PY) -m tests.bench.seed_throughput --profile $(or $(PROFILE),medium)
 
+bench-load: $(STAMP) ## FastHttpUser vs HttpUser per core, stress max rps, p95 at 100 users (small)
+	$(PY) -m tests.bench.load_figures
+
 lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 	$(PYTHON) requirements/relock.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend bench-stack bench-seed images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench-backend bench-stack bench-seed bench-load images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

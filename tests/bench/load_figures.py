@@ -2,9 +2,11 @@
 
     python -m tests.bench.load_figures [--rounds 2] [--skip-stress]
 
-1. Requests per worker CPU-second, FastHttpUser vs stock HttpUser, on the mixed scenario: one
-   master and one worker process on this host against the stack's backend; the worker's CPU
-   time is sampled with psutil until it exits. Interleaved fast/stock for `rounds` rounds.
+1. Requests per worker CPU-second, FastHttpUser vs stock HttpUser, on the mixed scenario with
+   no think time (CV_WAIT_SCALE=0): one master and one worker process on this host against the
+   stack's backend; the worker's CPU time is sampled with psutil until it exits. Printed raw
+   and net of the worker's idle CPU (same run length, zero users: heartbeats, stats reports).
+   Interleaved fast/stock for `rounds` rounds.
 2. The backend's highest sustainable rps under the `stress` ramp: the largest per-interval
    rps in Locust's history while that interval's p95 stayed <= 500 ms and failures < 1 %.
 3. p95 per endpoint at 100 users (`load` shape, 60 s measured).
@@ -47,7 +49,7 @@ def client_efficiency(
         **os.environ,
         "CV_HTTP_CLIENT": client,
         "CV_USERNAMES_FILE": str(usernames),
-        "CV_SHAPE_STAGES": json.dumps([{"until": seconds, "users": users, "spawn_rate": users}]),
+        "CV_SHAPE_STAGES": json.dumps([{"until": seconds, "users": users, "spawn_rate": max(users, 1)}]),
         "CV_WARMUP_S": "0",
     }
     files = f"{SCENARIOS}/contravento.py,{SCENARIOS}/staged_shape.py"
@@ -107,7 +109,7 @@ def client_efficiency(
     master.wait(timeout=60)
     with (out / f"{client}_stats.csv").open() as f:
         agg = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-    return int(agg["Request Count"]) / cpu, 100 * cpu / wall
+    return int(agg["Request Count"]), cpu, 100 * cpu / wall
 
 
 def sustainable_rps(run_dir: Path) -> tuple[float, int]:
@@ -135,12 +137,14 @@ def main() -> None:
         info = json.loads(harness(home, "status", "--json").stdout)
         usernames = Path(info["folder"]) / "seed-usernames.txt"
         out = Path(tempfile.mkdtemp(prefix="bench-eff-"))
-        eff: dict[str, list[tuple[float, float]]] = {"fast": [], "stock": []}
+        eff: dict[str, list[tuple[int, float, float]]] = {"fast": [], "stock": []}
+        idle: list[float] = []
         for _ in range(args.rounds):
             for client in ("fast", "stock"):
                 eff[client].append(
-                    client_efficiency(info["backend_url"], usernames, client, out, 50, 30)
+                    client_efficiency(info["backend_url"], usernames, client, out, 20, 30)
                 )
+            idle.append(client_efficiency(info["backend_url"], usernames, "fast", out, 0, 30)[1])
         stress = None
         if not args.skip_stress:
             harness(
@@ -171,16 +175,24 @@ def main() -> None:
         results = json.loads(((reports / "latest").resolve() / "results.json").read_text())
     finally:
         harness(home, "down", check=False)
-    print("\n1. requests per worker CPU-second (mixed scenario, 50 users, 30 s, 1 worker)")
-    for client, runs in eff.items():
-        print(
-            f"   {client:<6} median {statistics.median(r[0] for r in runs):8.1f}   "
-            f"runs {' '.join(f'{r[0]:.1f}' for r in runs)}   worker CPU {' '.join(f'{r[1]:.0f}%' for r in runs)}"
-        )
-    ratio = statistics.median(r[0] for r in eff["fast"]) / statistics.median(
-        r[0] for r in eff["stock"]
+    base = statistics.median(idle)
+    print(
+        "\n1. requests per worker CPU-second (mixed scenario, 20 users, no think time, 30 s, 1 worker)"
     )
-    print(f"   FastHttpUser / HttpUser: {ratio:.2f}x (target >= 3x)")
+    print(f"   idle worker CPU over 30 s (0 users): {base:.2f} s")
+    raw, net = {}, {}
+    for client, runs in eff.items():
+        raw[client] = statistics.median(n / cpu for n, cpu, _ in runs)
+        net[client] = statistics.median(n / max(cpu - base, 1e-6) for n, cpu, _ in runs)
+        print(
+            f"   {client:<6} raw {raw[client]:8.1f}   net of idle {net[client]:8.1f}   runs "
+            f"{' '.join(f'{n} req/{cpu:.1f}s' for n, cpu, _ in runs)}   "
+            f"worker CPU {' '.join(f'{p:.0f}%' for _, _, p in runs)}"
+        )
+    print(
+        f"   FastHttpUser / HttpUser: raw {raw['fast'] / raw['stock']:.2f}x, "
+        f"net of idle {net['fast'] / net['stock']:.2f}x (target >= 3x)"
+    )
     if stress:
         print(
             f"\n2. highest sustainable rps under stress (p95 <= 500 ms, failures < 1 %): "

@@ -5,6 +5,7 @@ Environment (all optional):
   CV_SEED_PASSWORD    the seeded users' password
   CV_REGISTER_FRACTION  share of ContraVentoUsers that register instead of logging in (0.1)
   CV_HTTP_CLIENT      fast (FastHttpUser, default) or stock (HttpUser), to compare the two
+  CV_WAIT_SCALE       multiplies every think time (1.0); 0 means no think time (capacity tests)
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from locust import HttpUser, between, tag, task
 from locust.contrib.fasthttp import FastHttpUser
 
 BaseUser: Any = HttpUser if os.environ.get("CV_HTTP_CLIENT") == "stock" else FastHttpUser
+WAIT_SCALE = float(os.environ.get("CV_WAIT_SCALE", "1.0"))
+
+
+def think(low: float, high: float) -> Any:
+    return between(low * WAIT_SCALE, high * WAIT_SCALE)
+
+
 PASSWORD = os.environ.get("CV_SEED_PASSWORD", "Seeded!Rider1")
 NEW_PASSWORD = "Load!Test1234"  # noqa: S105 -- accounts the load test creates
 DESCRIPTION = (
@@ -110,7 +118,7 @@ class ContraVentoUser(_Api, BaseUser):  # type: ignore[misc]
     """The guide's mixed user: logs in (a fraction registers), then the weighted tasks."""
 
     weight = 3
-    wait_time = between(0.5, 2.0)
+    wait_time = think(0.5, 2.0)
 
     def on_start(self) -> None:
         names = seeded_usernames()
@@ -213,7 +221,7 @@ class FeedBrowsingUser(_Api, BaseUser):  # type: ignore[misc]
     """Anonymous visitors: the public feed, a trip from it, its author's profile."""
 
     weight = 1
-    wait_time = between(1.0, 3.0)
+    wait_time = think(1.0, 3.0)
 
     @task(5)
     def feed(self) -> None:
@@ -237,7 +245,7 @@ class RegistrationLoadTest(_Api, BaseUser):  # type: ignore[misc]
     """The guide's registration test: concurrent sign-ups."""
 
     weight = 0
-    wait_time = between(0.5, 1.5)
+    wait_time = think(0.5, 1.5)
 
     @tag("registration")
     @task
@@ -249,7 +257,7 @@ class AuthenticationLoadTest(_Api, BaseUser):  # type: ignore[misc]
     """The guide's authentication test: repeated logins as seeded users."""
 
     weight = 0
-    wait_time = between(0.5, 1.5)
+    wait_time = think(0.5, 1.5)
 
     def on_start(self) -> None:
         names = seeded_usernames()

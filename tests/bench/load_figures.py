@@ -49,7 +49,9 @@ def client_efficiency(
         **os.environ,
         "CV_HTTP_CLIENT": client,
         "CV_USERNAMES_FILE": str(usernames),
-        "CV_SHAPE_STAGES": json.dumps([{"until": seconds, "users": users, "spawn_rate": max(users, 1)}]),
+        "CV_SHAPE_STAGES": json.dumps(
+            [{"until": seconds, "users": users, "spawn_rate": max(users, 1)}]
+        ),
         "CV_WARMUP_S": "0",
     }
     files = f"{SCENARIOS}/contravento.py,{SCENARIOS}/staged_shape.py"

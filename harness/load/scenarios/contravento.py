@@ -80,34 +80,30 @@ class _Api:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
+    def call(self, method: str, path: str, name: str, *expected: int, **kwargs: Any) -> Any:
+        """One request grouped under `name`, failed unless its status is expected; its JSON."""
+        with self.client.request(method, path, name=name, catch_response=True, **kwargs) as r:
+            expect(r, *(expected or (200,)))
+            return json_of(r) if r.status_code in (expected or (200,)) else None
+
     def register(self) -> str | None:
         name = new_username()
         body = {"username": name, "email": f"{name}@load.test", "password": NEW_PASSWORD}
-        with self.client.post(
-            "/auth/register", json=body, name="/auth/register", catch_response=True
-        ) as r:
-            expect(r, 201)
-            return name if r.status_code == 201 else None
+        created = self.call("POST", "/auth/register", "/auth/register", 201, json=body)
+        return name if created is not None else None
 
     def login(self, login: str, password: str) -> bool:
-        with self.client.post(
-            "/auth/login",
-            json={"login": login, "password": password},
-            name="/auth/login",
-            catch_response=True,
-        ) as r:
-            expect(r, 200)
-            data = (json_of(r) or {}).get("data") or {}
-            self.token = data.get("access_token")
-            return bool(self.token)
+        body = {"login": login, "password": password}
+        data = (self.call("POST", "/auth/login", "/auth/login", json=body) or {}).get("data") or {}
+        self.token = data.get("access_token")
+        return bool(self.token)
 
     def public_feed(self) -> list[dict[str, Any]]:
         page = random.randint(1, 20)
-        with self.client.get(
-            f"/trips/public?page={page}", name="/trips/public", catch_response=True
-        ) as r:
-            expect(r, 200)
-            return list((json_of(r) or {}).get("trips") or [])
+        return list(
+            (self.call("GET", f"/trips/public?page={page}", "/trips/public") or {}).get("trips")
+            or []
+        )
 
     def other_username(self) -> str | None:
         names = seeded_usernames()
@@ -133,46 +129,35 @@ class ContraVentoUser(_Api, BaseUser):  # type: ignore[misc]
 
     @task(10)
     def own_profile(self) -> None:
-        with self.client.get(
+        self.call(
+            "GET",
             f"/users/{self.username}/profile",
+            "/users/[username]/profile",
             headers=self.auth(),
-            name="/users/[username]/profile",
-            catch_response=True,
-        ) as r:
-            expect(r, 200)
+        )
 
     @task(5)
     def stats(self) -> None:
-        with self.client.get(
-            f"/users/{self.username}/stats", name="/users/[username]/stats", catch_response=True
-        ) as r:
-            expect(r, 200)
+        self.call("GET", f"/users/{self.username}/stats", "/users/[username]/stats")
 
     @task(3)
     def achievements(self) -> None:
-        with self.client.get(
-            f"/users/{self.username}/achievements",
-            name="/users/[username]/achievements",
-            catch_response=True,
-        ) as r:
-            expect(r, 200)
+        self.call("GET", f"/users/{self.username}/achievements", "/users/[username]/achievements")
 
     @task(2)
     def update_profile(self) -> None:
         body = {"bio": f"Riding since {random.randint(1990, 2024)}", "cycling_type": "gravel"}
-        with self.client.put(
+        self.call(
+            "PUT",
             f"/users/{self.username}/profile",
+            "/users/[username]/profile",
             json=body,
             headers=self.auth(),
-            name="/users/[username]/profile",
-            catch_response=True,
-        ) as r:
-            expect(r, 200)
+        )
 
     @task(1)
     def all_achievements(self) -> None:
-        with self.client.get("/achievements", name="/achievements", catch_response=True) as r:
-            expect(r, 200)
+        self.call("GET", "/achievements", "/achievements")
 
     @task(4)
     def browse_feed(self) -> None:
@@ -180,14 +165,12 @@ class ContraVentoUser(_Api, BaseUser):  # type: ignore[misc]
 
     @task(3)
     def other_users_trips(self) -> None:
-        other = self.other_username()
-        with self.client.get(
-            f"/users/{other}/trips?limit=20",
+        self.call(
+            "GET",
+            f"/users/{self.other_username()}/trips?limit=20",
+            "/users/[username]/trips",
             headers=self.auth(),
-            name="/users/[username]/trips",
-            catch_response=True,
-        ) as r:
-            expect(r, 200)
+        )
 
     @task(1)
     def create_and_publish_trip(self) -> None:
@@ -202,19 +185,12 @@ class ContraVentoUser(_Api, BaseUser):  # type: ignore[misc]
             "tags": ["loadtest", "gravel"],
             "locations": [{"name": "Madrid", "latitude": 40.4, "longitude": -3.7}],
         }
-        with self.client.post(
-            "/trips", json=body, headers=self.auth(), name="/trips", catch_response=True
-        ) as r:
-            expect(r, 201)
-            trip_id = ((json_of(r) or {}).get("data") or {}).get("trip_id")
+        created = self.call("POST", "/trips", "/trips", 201, json=body, headers=self.auth())
+        trip_id = ((created or {}).get("data") or {}).get("trip_id")
         if trip_id:
-            with self.client.post(
-                f"/trips/{trip_id}/publish",
-                headers=self.auth(),
-                name="/trips/[trip_id]/publish",
-                catch_response=True,
-            ) as r:
-                expect(r, 200)
+            self.call(
+                "POST", f"/trips/{trip_id}/publish", "/trips/[trip_id]/publish", headers=self.auth()
+            )
 
 
 class FeedBrowsingUser(_Api, BaseUser):  # type: ignore[misc]
@@ -229,16 +205,10 @@ class FeedBrowsingUser(_Api, BaseUser):  # type: ignore[misc]
         if not trips:
             return
         item = random.choice(trips)
-        with self.client.get(
-            f"/trips/{item['trip_id']}", name="/trips/[trip_id]", catch_response=True
-        ) as r:
-            expect(r, 200)
+        self.call("GET", f"/trips/{item['trip_id']}", "/trips/[trip_id]")
         author = (item.get("author") or {}).get("username")
-        if author:
-            with self.client.get(
-                f"/users/{author}/profile", name="/users/[username]/profile", catch_response=True
-            ) as r:
-                expect(r, 200, 403)  # 403: the author made the profile private since
+        if author:  # 403: the author made the profile private since the feed was read
+            self.call("GET", f"/users/{author}/profile", "/users/[username]/profile", 200, 403)
 
 
 class RegistrationLoadTest(_Api, BaseUser):  # type: ignore[misc]
@@ -261,9 +231,8 @@ class AuthenticationLoadTest(_Api, BaseUser):  # type: ignore[misc]
 
     def on_start(self) -> None:
         names = seeded_usernames()
-        self.credentials = (
-            (random.choice(names), PASSWORD) if names else (self.register(), NEW_PASSWORD)
-        )
+        name = random.choice(names) if names else self.register()
+        self.credentials = (name, PASSWORD if names else NEW_PASSWORD)
 
     @tag("authentication")
     @task

@@ -66,9 +66,7 @@ def _load_arguments(p: argparse.ArgumentParser, default_duration: int | None = N
     )
     p.add_argument("--reports", type=Path, help="where run folders go (default ./reports)")
     p.add_argument("--http-client", choices=("fast", "stock"), default="fast")
-    p.add_argument(
-        "--ui", action="store_true", help="Locust's web UI on 127.0.0.1:8089; Ctrl-C ends it (exit 130)"
-    )
+    p.add_argument("--ui", action="store_true", help="Locust UI on 127.0.0.1:8089; Ctrl-C ends it")
 
 
 def _load_options(args: argparse.Namespace) -> LoadOptions:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.stack.cli import REPO, harness, labelled
+from tests.support.docker import require_docker
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 GROUPS = {"simple queries", "trip create / update", "publish", "lists"}
@@ -19,6 +20,7 @@ GROUPS = {"simple queries", "trip create / update", "publish", "lists"}
 
 @pytest.fixture(scope="module")
 def seeded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    require_docker()  # module-scoped: runs before the per-test policy fixture would
     home = tmp_path_factory.mktemp("home")
     up = harness(home, "up", "--provider", "docker", "--bcrypt-rounds", "4")
     assert up.returncode == 0, up.stderr

@@ -248,3 +248,31 @@ async def test_expired_access_token_is_refused(client: httpx.AsyncClient) -> Non
     )
     response = await client.get("/auth/me", headers={"Authorization": f"Bearer {expired}"})
     assert_error(response, 401, "UNAUTHORIZED")
+
+
+async def test_bcrypt_runs_outside_any_transaction(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ~250 ms hash inside a transaction pins a pooled connection (PostgreSQL) and holds the
+    write lock (SQLite, BEGIN IMMEDIATE): under load every other request queues behind it."""
+    from backend.routes import auth
+
+    pool = client.app.state.engine.pool  # type: ignore[attr-defined]
+    held: list[int] = []
+    real_hash, real_verify = auth.hash_password, auth.verify_password
+
+    async def hash_checked(password: str, rounds: int) -> str:
+        held.append(pool.checkedout())
+        return await real_hash(password, rounds)
+
+    async def verify_checked(password: str, hashed: str) -> bool:
+        held.append(pool.checkedout())
+        return await real_verify(password, hashed)
+
+    monkeypatch.setattr(auth, "hash_password", hash_checked)
+    monkeypatch.setattr(auth, "verify_password", verify_checked)
+    user = await register(client)
+    await login(client, user["username"])
+    await client.post("/auth/login", json={"login": user["username"], "password": "Wrong!pass1"})
+    await client.post("/auth/login", json={"login": "nobody_at_all", "password": PASSWORD})
+    assert len(held) >= 4 and set(held) == {0}, held  # (+1 the first time: the dummy hash)

@@ -231,31 +231,18 @@ def run_locally(
     args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port)]
     if ui:
         args += ["--web-host", "127.0.0.1", "--web-port", "8089"]
-    logs = [plan.run_dir / "master.log"] + [
-        plan.run_dir / f"worker-{i + 1}.log" for i in range(plan.workers)
-    ]
+    worker = [*worker_args(scenarios, "127.0.0.1", plan.classes), "--master-port", str(master_port)]
+    commands = [args] + [worker] * plan.workers
+    logs = [plan.run_dir / "master.log"]
+    logs += [plan.run_dir / f"worker-{i + 1}.log" for i in range(plan.workers)]
     procs: list[subprocess.Popen[bytes]] = []
     outcome = LoadOutcome(saturated=False, logs=logs)
     try:
-        with logs[0].open("wb") as sink:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "locust", *args],
-                    env=env,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        for i in range(plan.workers):
-            with logs[i + 1].open("wb") as sink:
-                worker = [
-                    *worker_args(scenarios, "127.0.0.1", plan.classes),
-                    "--master-port",
-                    str(master_port),
-                ]
+        for command, log in zip(commands, logs, strict=True):
+            with log.open("wb") as sink:
                 procs.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "locust", *worker],
+                        [sys.executable, "-m", "locust", *command],
                         env=env,
                         stdout=sink,
                         stderr=subprocess.STDOUT,

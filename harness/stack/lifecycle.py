@@ -129,7 +129,8 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
     try:
         state = _start(request, stack_id, folder, owner)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True) if request.provider != "docker" else None
+        if request.provider != "docker":  # a Docker stack's folder keeps the failed service's log
+            shutil.rmtree(folder, ignore_errors=True)
         raise
     state.persistent = request.persistent
     state.bcrypt_rounds = request.bcrypt_rounds

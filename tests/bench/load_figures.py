@@ -1,12 +1,12 @@
 """Benchmark: the load phase's figures, on a throwaway Docker stack seeded with `small`.
 
-    python -m tests.bench.load_figures [--rounds 2] [--skip-stress]
+    python -m tests.bench.load_figures [--rounds 3] [--cores 0.03] [--skip-stress] [--skip-p95]
 
-1. Requests per worker CPU-second, FastHttpUser vs stock HttpUser, on the mixed scenario with
-   no think time (CV_WAIT_SCALE=0): one master and one worker process on this host against the
-   stack's backend; the worker's CPU time is sampled with psutil until it exits. Printed raw
-   and net of the worker's idle CPU (same run length, zero users: heartbeats, stats reports).
-   Interleaved fast/stock for `rounds` rounds.
+1. Requests/s per worker core, FastHttpUser vs stock HttpUser, on the mixed scenario with no
+   think time (CV_WAIT_SCALE=0): a master and one worker container on the stack's network. The
+   worker is held at a CPU quota small enough that it, not the backend sharing these two cores,
+   is the bottleneck (the throttled share is printed to show it); its CPU is read from the
+   Docker stats API over the measured window. Interleaved fast/stock for `rounds` rounds.
 2. The backend's highest sustainable rps under the `stress` ramp: the largest per-interval
    rps in Locust's history while that interval's p95 stayed <= 500 ms and failures < 1 %.
 3. p95 per endpoint at 100 users (`load` shape, 60 s measured).
@@ -24,8 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import psutil
+import docker
+import docker.errors
+
+from harness.images import build_images
+from harness.load.runner import IMAGE_SCENARIOS, SCENARIO_FILES
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "harness" / "load" / "scenarios"
@@ -41,77 +46,114 @@ def harness(home: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     return done
 
 
-def client_efficiency(
-    url: str, usernames: Path, client: str, out: Path, users: int, seconds: int
-) -> tuple[float, float]:
-    """Requests per worker CPU-second, and the worker's mean CPU % (of one core)."""
-    env = {
-        **os.environ,
-        "CV_HTTP_CLIENT": client,
-        "CV_USERNAMES_FILE": str(usernames),
-        "CV_SHAPE_STAGES": json.dumps(
-            [{"until": seconds, "users": users, "spawn_rate": max(users, 1)}]
-        ),
-        "CV_WARMUP_S": "0",
-    }
-    files = f"{SCENARIOS}/contravento.py,{SCENARIOS}/staged_shape.py"
-    master = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            files,
-            "--master",
-            "--headless",
-            "--expect-workers",
-            "1",
-            "--host",
-            url,
-            "--csv",
-            str(out / client),
-            "--only-summary",
-            "--master-bind-port",
-            "5599",
-            "ContraVentoUser",
-            "FeedBrowsingUser",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _cpu(container: Any) -> tuple[float, float, int, int]:
+    """(monotonic time, CPU seconds, CFS periods, throttled periods) of a running container."""
+    cpu = container.stats(stream=False, one_shot=True)["cpu_stats"]
+    throttling = cpu.get("throttling_data") or {}
+    return (
+        time.monotonic(),
+        cpu["cpu_usage"]["total_usage"] / 1e9,
+        int(throttling.get("periods", 0)),
+        int(throttling.get("throttled_periods", 0)),
     )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            files,
-            "--worker",
-            "--master-port",
-            "5599",
-            "ContraVentoUser",
-            "FeedBrowsingUser",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    proc = psutil.Process(worker.pid)
-    cpu = 0.0
-    began = time.monotonic()
-    while worker.poll() is None:
-        try:
-            t = proc.cpu_times()
-            cpu = t.user + t.system
-        except psutil.NoSuchProcess:
-            break
+
+
+def _wait_for_log(master: Any, text: str) -> None:
+    """Until the master logs `text`; fails if the master stops first."""
+    while text not in master.logs().decode(errors="replace"):
+        master.reload()
+        if master.status != "running":
+            tail = master.logs(tail=15).decode(errors="replace")
+            raise SystemExit(f"the Locust master stopped before logging {text!r}:\n{tail}")
         time.sleep(0.2)
-    wall = time.monotonic() - began
-    master.wait(timeout=60)
-    with (out / f"{client}_stats.csv").open() as f:
+
+
+def client_efficiency(
+    image: str,
+    network: str,
+    usernames: Path,
+    client: str,
+    *,
+    cores: float,
+    users: int,
+    warmup: int,
+    measure: int,
+) -> tuple[float, float, float]:
+    """Requests per worker CPU-second with the worker held at `cores` of one core.
+
+    A master and one worker container on the stack's network, no think time. Once the worker
+    has spawned its users (start-up and spawning run unthrottled), its CPU quota is
+    set to `cores`, so the worker, not the backend, is the bottleneck. The worker's CPU is read
+    from the Docker stats API from the end of the warm-up (the master's stats reset) until the
+    master stops. Returns (requests per CPU-second, cores used, share of CFS periods throttled).
+    """
+    api = docker.from_env(timeout=120)
+    out = Path(tempfile.mkdtemp(prefix=f"bench-eff-{client}-"))
+    out.chmod(0o777)
+    env = {
+        "CV_HTTP_CLIENT": client,
+        "CV_USERNAMES_FILE": "/seed/usernames.txt",
+        "CV_WAIT_SCALE": "0",
+        "CV_WARMUP_S": str(warmup),
+        "CV_SHAPE_STAGES": json.dumps(
+            [{"until": warmup + measure, "users": users, "spawn_rate": users}]
+        ),
+    }
+    files = ",".join(f"{IMAGE_SCENARIOS}/{name}" for name in SCENARIO_FILES)
+    seed = {str(usernames): {"bind": "/seed/usernames.txt", "mode": "ro"}}
+    name = f"bench-eff-{os.getpid()}"
+    labels = {"org.contravento.harness": "bench-load"}
+    classes = ["ContraVentoUser", "FeedBrowsingUser"]
+    containers = []
+    try:
+        master = api.containers.run(
+            image,
+            [
+                *("-f", files, "--master", "--headless", "--only-summary", "--expect-workers", "1"),
+                *("--host", "http://backend:8000", "--csv", "/out/locust", *classes),
+            ],
+            name=f"{name}-master",
+            network=network,
+            environment=env,
+            volumes={**seed, str(out): {"bind": "/out", "mode": "rw"}},
+            labels=labels,
+            detach=True,
+        )
+        containers.append(master)
+        worker = api.containers.run(
+            image,
+            ["-f", files, "--worker", "--master-host", f"{name}-master", *classes],
+            name=f"{name}-worker",
+            network=network,
+            environment=env,
+            volumes=seed,
+            labels=labels,
+            detach=True,
+        )
+        containers.append(worker)
+        _wait_for_log(master, "All users spawned")  # a starved worker would miss heartbeats
+        worker.update(cpu_period=100_000, cpu_quota=int(cores * 100_000))
+        _wait_for_log(master, "warm-up over")
+        first = last = _cpu(worker)
+        while True:
+            master.reload()
+            if master.status != "running":
+                break
+            try:
+                sample = _cpu(worker)
+            except (docker.errors.APIError, KeyError):
+                break
+            if sample[1] > 0:
+                last = sample
+            time.sleep(0.5)
+    finally:
+        for container in containers:
+            container.remove(force=True)
+    with (out / "locust_stats.csv").open() as f:
         agg = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-    return int(agg["Request Count"]), cpu, 100 * cpu / wall
+    used = (last[1] - first[1]) / (last[0] - first[0])
+    throttled = (last[3] - first[3]) / max(last[2] - first[2], 1)
+    return float(agg["Requests/s"]) / used, used, throttled
 
 
 def sustainable_rps(run_dir: Path) -> tuple[float, int]:
@@ -128,8 +170,12 @@ def sustainable_rps(run_dir: Path) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-stress", action="store_true")
+    parser.add_argument("--skip-p95", action="store_true")
+    parser.add_argument(
+        "--cores", type=float, default=0.05, help="CPU quota of the worker while measuring"
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-load-"))
     reports = home / "reports"
@@ -138,15 +184,22 @@ def main() -> None:
         harness(home, "seed", "--profile", "small")
         info = json.loads(harness(home, "status", "--json").stdout)
         usernames = Path(info["folder"]) / "seed-usernames.txt"
-        out = Path(tempfile.mkdtemp(prefix="bench-eff-"))
-        eff: dict[str, list[tuple[int, float, float]]] = {"fast": [], "stock": []}
-        idle: list[float] = []
+        image = build_images(REPO).locust
+        eff: dict[str, list[tuple[float, float, float]]] = {"fast": [], "stock": []}
         for _ in range(args.rounds):
             for client in ("fast", "stock"):
                 eff[client].append(
-                    client_efficiency(info["backend_url"], usernames, client, out, 20, 30)
+                    client_efficiency(
+                        image,
+                        info["network"],
+                        usernames,
+                        client,
+                        cores=args.cores,
+                        users=20,
+                        warmup=15,
+                        measure=40,
+                    )
                 )
-            idle.append(client_efficiency(info["backend_url"], usernames, "fast", out, 0, 30)[1])
         stress = None
         if not args.skip_stress:
             harness(
@@ -162,6 +215,8 @@ def main() -> None:
                 str(reports),
             )
             stress = sustainable_rps((reports / "latest").resolve())
+        if args.skip_p95:
+            return report(args, eff, stress, None, None)
         done = harness(
             home,
             "load",
@@ -177,29 +232,35 @@ def main() -> None:
         results = json.loads(((reports / "latest").resolve() / "results.json").read_text())
     finally:
         harness(home, "down", check=False)
-    base = statistics.median(idle)
+    report(args, eff, stress, done, results)
+
+
+def report(
+    args: argparse.Namespace,
+    eff: dict[str, list[tuple[float, float, float]]],
+    stress: tuple[float, int] | None,
+    done: subprocess.CompletedProcess[str] | None,
+    results: dict[str, Any] | None,
+) -> None:
     print(
-        "\n1. requests per worker CPU-second (mixed scenario, 20 users, no think time, 30 s, 1 worker)"
+        f"\n1. requests/s per worker core (mixed scenario, 20 users, no think time, 1 worker "
+        f"container held at {args.cores} core, 40 s after a 15 s warm-up)"
     )
-    print(f"   idle worker CPU over 30 s (0 users): {base:.2f} s")
-    raw, net = {}, {}
+    per_core = {}
     for client, runs in eff.items():
-        raw[client] = statistics.median(n / cpu for n, cpu, _ in runs)
-        net[client] = statistics.median(n / max(cpu - base, 1e-6) for n, cpu, _ in runs)
+        per_core[client] = statistics.median(r for r, _, _ in runs)
         print(
-            f"   {client:<6} raw {raw[client]:8.1f}   net of idle {net[client]:8.1f}   runs "
-            f"{' '.join(f'{n} req/{cpu:.1f}s' for n, cpu, _ in runs)}   "
-            f"worker CPU {' '.join(f'{p:.0f}%' for _, _, p in runs)}"
+            f"   {client:<6} median {per_core[client]:7.0f} req/s per core   runs "
+            + "  ".join(f"{r:.0f} (cores {c:.3f}, throttled {t:.0%})" for r, c, t in runs)
         )
-    print(
-        f"   FastHttpUser / HttpUser: raw {raw['fast'] / raw['stock']:.2f}x, "
-        f"net of idle {net['fast'] / net['stock']:.2f}x (target >= 3x)"
-    )
+    print(f"   FastHttpUser / HttpUser: {per_core['fast'] / per_core['stock']:.2f}x (target >= 3x)")
     if stress:
         print(
             f"\n2. highest sustainable rps under stress (p95 <= 500 ms, failures < 1 %): "
             f"{stress[0]:.1f} rps at {stress[1]} users"
         )
+    if done is None or results is None:
+        return
     print(
         f"\n3. 100 users, small profile, 60 s after warm-up: verdict {results['verdict']} "
         f"(exit {done.returncode}); saturated={results['load_generator_saturated']}"

@@ -58,8 +58,17 @@ harness-clean: $(STAMP) ## Remove everything crashed runs left behind (owner pro
 bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs plain docker run postgres
 	$(PY) -m tests.bench.stack_startup --runs 3 --cold $(or $(COLD),0)
 
-full-load: $(STAMP) ## Build, start (or reuse), seed, load, verdict (non-zero on FAIL)
+full-load: $(STAMP) ## Build, start (or reuse), seed, bench, load, verdict (non-zero on FAIL)
 	$(VENV)/bin/harness full-load $(FULL_LOAD_ARGS)
+
+bench: $(STAMP) ## The benchmark suite against the running stack (BENCH_ARGS, e.g. --rounds 50)
+	$(VENV)/bin/harness bench $(BENCH_ARGS)
+
+bench-baseline: $(STAMP) ## Run the suite and save it as baseline NAME=...
+	$(VENV)/bin/harness bench --save-baseline "$(NAME)" $(BENCH_ARGS)
+
+bench-compare: $(STAMP) ## Run the suite; fail on a regression beyond noise vs baseline NAME=...
+	$(VENV)/bin/harness bench --compare "$(NAME)" $(BENCH_ARGS)
 
 load-baseline: $(STAMP) ## Load the running stack: 10 users, 2 min (LOAD_ARGS for more options)
 	$(VENV)/bin/harness load --shape baseline $(LOAD_ARGS)
@@ -91,4 +100,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench-backend bench-stack bench-seed bench-load images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

@@ -17,7 +17,14 @@ from harness.errors import ConfigError, HarnessError
 from harness.images import BASE_MODES, build_images
 from harness.load.shapes import SCENARIOS, SHAPES
 from harness.pipeline import REPO_ROOT, SeedOptions, UpOptions, bring_up, seed_current
-from harness.runs import LoadOptions, full_load, run_load, running_stack
+from harness.runs import (
+    BenchOptions,
+    LoadOptions,
+    full_load,
+    run_bench,
+    run_load,
+    running_stack,
+)
 from harness.seed import PROFILES
 from harness.stack.docker_provider import docker_client
 
@@ -114,6 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--profile", choices=sorted(PROFILES), default="small", help="seed profile")
     fl.add_argument("--provider", choices=stack.PROVIDERS, default="auto")
     fl.add_argument("--bcrypt-rounds", type=_positive, default=12)
+    fl.add_argument("--bench-rounds", type=_positive, default=10, help="benchmark suite rounds")
+    fl.add_argument("--skip-bench", action="store_true", help="no benchmark suite before the load")
+    bn = sub.add_parser("bench", help="the benchmark suite against the current stack (or --target)")
+    bn.add_argument("--target", help="an already-running backend instead of the current stack")
+    bn.add_argument("--db-dsn", help="that backend's database, for the two query benchmarks")
+    bn.add_argument("--allow-remote-target", action="store_true")
+    bn.add_argument("--rounds", type=_positive, default=30, help="measured rounds per benchmark")
+    bn.add_argument("--warmup", type=_count, default=3, help="unmeasured rounds first")
+    bn.add_argument("--targets", type=Path, help="p95 targets (default harness/bench/targets.toml)")
+    bn.add_argument("--reports", type=Path, help="where run folders go (default ./reports)")
+    bn.add_argument("--save-baseline", metavar="NAME", help="save this run as baseline NAME")
+    bn.add_argument("--compare", metavar="NAME", help="gate this run against baseline NAME")
+    bn.add_argument("--baselines", type=Path, help="baseline folder (default .harness/baselines)")
+    bn.add_argument("--bcrypt-rounds", type=_positive, help="default: the stack's backend rounds")
     sd = sub.add_parser("seed", help="load production-like data into the current stack's database")
     sd.add_argument("--profile", choices=sorted(PROFILES), default="small")
     sd.add_argument("--seed", type=int, default=1, help="same profile + seed = same data")
@@ -163,6 +184,29 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         return _status(home, args.json)
     if args.command == "load":
         return run_load(running_stack(environ), _load_options(args), environ, stderr_progress)
+    if args.command == "bench":
+        bench_options = BenchOptions(
+            rounds=args.rounds,
+            warmup=args.warmup,
+            targets_file=args.targets,
+            reports_dir=args.reports,
+            save_baseline=args.save_baseline,
+            compare=args.compare,
+            baselines_dir=args.baselines,
+            bcrypt_rounds=args.bcrypt_rounds,
+        )
+        if args.target is not None:
+            state = stack.attach_external(
+                "external", home, args.target, args.db_dsn, args.allow_remote_target
+            )
+        elif args.db_dsn is not None or args.allow_remote_target:
+            raise ConfigError(
+                "--db-dsn and --allow-remote-target only go with --target",
+                "without --target the suite uses the current stack and its database",
+            )
+        else:
+            state = running_stack(environ)
+        return run_bench(state, bench_options, environ, stderr_progress)
     if args.command == "full-load":
         return full_load(
             UpOptions(provider=args.provider, bcrypt_rounds=args.bcrypt_rounds),
@@ -170,6 +214,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
             _load_options(args),
             environ,
             stderr_progress,
+            bench=None if args.skip_bench else BenchOptions(rounds=args.bench_rounds, warmup=2),
         )
     if args.command == "seed":
         seed_options = SeedOptions(

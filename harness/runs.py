@@ -13,6 +13,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.bench import (
+    BENCH_JSON,
+    BenchRequest,
+    bench_table,
+    compare,
+    comparison_table,
+    find_baseline,
+    gate_failed,
+    load_targets,
+    read_bench_json,
+    run_suite,
+    save_baseline,
+    tolerance_of,
+)
+from harness.bench import check_name as check_baseline_name
 from harness.errors import ConfigError, StackError
 from harness.images import build_images
 from harness.labels import Owner, labels_for
@@ -42,7 +57,19 @@ class LoadOptions:
     ui: bool = False
 
 
-def reports_root(options: LoadOptions, environ: Mapping[str, str]) -> Path:
+@dataclass(frozen=True)
+class BenchOptions:
+    rounds: int = 30
+    warmup: int = 3
+    targets_file: Path | None = None
+    reports_dir: Path | None = None
+    save_baseline: str | None = None
+    compare: str | None = None
+    baselines_dir: Path | None = None
+    bcrypt_rounds: int | None = None
+
+
+def reports_root(options: LoadOptions | BenchOptions, environ: Mapping[str, str]) -> Path:
     root = options.reports_dir or Path(environ.get("HARNESS_REPORTS") or REPO_ROOT / "reports")
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -103,14 +130,20 @@ def running_stack(environ: Mapping[str, str]) -> StackState:
     state = current(harness_home(environ, REPO_ROOT))
     if state is None or not is_alive(state):
         raise StackError(
-            "no stack is up to load", "start one with `make harness-up` (or use make full-load)"
+            "no stack is up", "start one with `make harness-up` (or use make full-load)"
         )
     return state
 
 
 def run_load(
-    state: StackState, options: LoadOptions, environ: Mapping[str, str], progress: Progress
+    state: StackState,
+    options: LoadOptions,
+    environ: Mapping[str, str],
+    progress: Progress,
+    run_dir: Path | None = None,
+    bench: dict[str, Any] | None = None,
 ) -> int:
+    """Locust against the stack, then the verdict; `bench` (the suite's summary) joins it."""
     shape = resolve_shape(
         options.shape, options.users, options.duration_s, options.spawn_rate, options.warmup_s
     )
@@ -119,7 +152,7 @@ def run_load(
     workers = options.workers or os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"--workers {workers} must be 1 or more", "give a positive number")
-    run_dir = new_run_dir(reports_root(options, environ), shape.name)
+    run_dir = run_dir or new_run_dir(reports_root(options, environ), shape.name)
     usernames, password, seed_summary = _seed_info(state)
     if usernames is None:
         progress(
@@ -164,6 +197,9 @@ def run_load(
         )
     if outcome.interrupted:
         warnings.append("interrupted: partial results")
+    if bench is not None and bench["verdict"] == "FAIL":
+        verdict = "FAIL"
+        warnings.append("benchmark suite: a benchmark failed its p95 target (see the bench table)")
     results = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "run": {
@@ -188,6 +224,7 @@ def run_load(
         "endpoints": endpoints,
         "aggregate": aggregate,
         "slo": rows,
+        "benchmarks": bench,
         "verdict": verdict,
         "load_generator_saturated": outcome.saturated,
         "warnings": warnings,
@@ -222,11 +259,18 @@ def full_load(
     load: LoadOptions,
     environ: Mapping[str, str],
     progress: Progress,
+    bench: BenchOptions | None = None,
 ) -> int:
-    """images -> stack (the running one, else a throwaway) -> seed -> load -> verdict."""
-    resolve_shape(load.shape, load.users, load.duration_s, load.spawn_rate, load.warmup_s)
+    """images -> stack (the running one, else a throwaway) -> seed -> bench -> load -> verdict.
+
+    `bench` None skips the benchmark suite; otherwise it runs before the load (latency in
+    isolation) and its summary joins the run's results.json.
+    """
+    shape = resolve_shape(load.shape, load.users, load.duration_s, load.spawn_rate, load.warmup_s)
     load_slo(load.slo_file)  # bad input fails before anything starts
-    reports_root(load, environ)
+    root = reports_root(load, environ)
+    if bench is not None:
+        check_bench_options(bench, environ)
     existing = current(harness_home(environ, REPO_ROOT))
     reuse = existing is not None and is_alive(existing)
     progress(
@@ -239,9 +283,113 @@ def full_load(
             seed_stack(state, seed, progress)
         else:
             progress("== seed: the stack is already seeded; reusing its data")
+        run_dir = new_run_dir(root, shape.name)
+        summary = None
+        if bench is not None:
+            progress("== bench: the benchmark suite, latency in isolation")
+            summary = bench_phase(state, bench, run_dir, progress)
         progress("== load")
-        return run_load(state, load, environ, progress)
+        return run_load(state, load, environ, progress, run_dir=run_dir, bench=summary)
     finally:
         if not reuse:
             progress(f"== tear down: throwaway stack {state.stack_id}")
             stop(state)
+
+
+def baselines_folder(options: BenchOptions, environ: Mapping[str, str]) -> Path:
+    return options.baselines_dir or Path(
+        environ.get("HARNESS_BASELINES") or harness_home(environ, REPO_ROOT) / "baselines"
+    )
+
+
+def check_bench_options(options: BenchOptions, environ: Mapping[str, str]) -> Path | None:
+    """Bad input fails before anything runs; returns the baseline to compare with, if any."""
+    load_targets(options.targets_file)
+    if options.save_baseline is not None:
+        check_baseline_name(options.save_baseline)
+    if options.compare is None:
+        return None
+    path = find_baseline(baselines_folder(options, environ), options.compare)
+    read_bench_json(path)
+    return path
+
+
+def bench_phase(
+    state: StackState, options: BenchOptions, run_dir: Path, progress: Progress
+) -> dict[str, Any]:
+    """The suite against the stack, its table printed; the summary for results.json."""
+    summary = run_suite(
+        BenchRequest(
+            target=state.backend_url,
+            dsn=state.db_dsn,
+            run_dir=run_dir,
+            bcrypt_rounds=options.bcrypt_rounds or state.bcrypt_rounds,
+            rounds=options.rounds,
+            warmup=options.warmup,
+            targets_file=options.targets_file,
+            repo_root=REPO_ROOT,
+        ),
+        progress,
+    )
+    table = bench_table(summary)
+    (run_dir / "bench-table.txt").write_text("\n".join(table) + "\n")
+    for line in table:
+        progress(line)
+    return summary
+
+
+def run_bench(
+    state: StackState, options: BenchOptions, environ: Mapping[str, str], progress: Progress
+) -> int:
+    """`harness bench`: the suite, then (optionally) the gate and a saved baseline."""
+    baseline_path = check_bench_options(options, environ)
+    run_dir = new_run_dir(reports_root(options, environ), "bench")
+    started = datetime.now(UTC)
+    summary = bench_phase(state, options, run_dir, progress)
+    bench_json = run_dir / BENCH_JSON
+    comparison = None
+    if baseline_path is not None and bench_json.exists():
+        targets = load_targets(options.targets_file)
+        rows = compare(
+            read_bench_json(baseline_path),
+            read_bench_json(bench_json),
+            {name: tolerance_of(targets, name) for name in targets["benchmarks"]},
+        )
+        table = comparison_table(rows, str(options.compare))
+        (run_dir / f"compare-{options.compare}.txt").write_text("\n".join(table) + "\n")
+        for line in table:
+            progress(line)
+        comparison = {"baseline": options.compare, "rows": rows, "failed": gate_failed(rows)}
+    if options.save_baseline is not None:
+        if not bench_json.exists():
+            raise StackError(
+                "the suite measured nothing, so there is no baseline to save",
+                f"see {run_dir / 'bench.log'}",
+            )
+        saved = save_baseline(
+            bench_json, baselines_folder(options, environ), options.save_baseline, _commit()
+        )
+        progress(f"baseline {options.save_baseline!r} saved: {saved}")
+    failed = summary["verdict"] == "FAIL" or bool(comparison and comparison["failed"])
+    results = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "run": {
+            "id": run_dir.name,
+            "kind": "bench",
+            "provider": state.provider,
+            "stack_id": state.stack_id,
+            "target": state.backend_url,
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": _commit(),
+            "host": platform.node(),
+            "python": sys.version.split()[0],
+        },
+        "benchmarks": summary,
+        "comparison": comparison,
+        "verdict": "FAIL" if failed else "PASS",
+    }
+    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    progress(f"verdict: {results['verdict']}")
+    progress(f"results: {run_dir / 'results.json'}")
+    return EXIT_FAIL if failed else EXIT_PASS

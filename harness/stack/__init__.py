@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.stack.external import attach_external
 from harness.stack.lifecycle import (
     PROVIDERS,
     UpRequest,
@@ -22,6 +23,7 @@ __all__ = [
     "CleanReport",
     "StackState",
     "UpRequest",
+    "attach_external",
     "clean",
     "current",
     "down",

@@ -32,7 +32,7 @@ def seeded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def check_results(run_dir: Path, groups: set[str]) -> dict[str, Any]:
-    results = json.loads((run_dir / "results.json").read_text())
+    results: dict[str, Any] = json.loads((run_dir / "results.json").read_text())
     assert results["schema_version"] == 1 and results["verdict"] in ("PASS", "FAIL")
     assert {"locust_stats.csv", "locust_stats_history.csv", "locust.html", "master.log"} <= {
         p.name for p in run_dir.iterdir()
@@ -72,6 +72,19 @@ def test_short_distributed_run(seeded_stack: Path, tmp_path: Path) -> None:
     assert names == []  # master and workers are removed after the run
 
 
+def test_benchmark_suite_on_the_docker_stack(seeded_stack: Path, tmp_path: Path) -> None:
+    """Every benchmark measured against PostgreSQL + the backend image, including the queries."""
+    done = harness(
+        seeded_stack, "bench", "--rounds", "3", "--warmup", "1", "--reports", str(tmp_path)
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    results = json.loads(((tmp_path / "latest") / "results.json").read_text())
+    rows = {b["name"]: b for b in results["benchmarks"]["benchmarks"]}
+    assert len(rows) == 12 and all(b["outcome"] in ("passed", "failed") for b in rows.values())
+    assert all(b["rounds"] == 3 for b in rows.values())  # the DB ones ran too (DSN known)
+    assert results["benchmarks"]["bcrypt_rounds"] == 4  # the stack's backend rounds
+
+
 def test_load_without_a_stack_and_bad_inputs(tmp_path: Path) -> None:
     assert "no stack is up" in harness(tmp_path, "load").stderr
     for args, needle in [
@@ -99,9 +112,14 @@ def test_make_full_load_end_to_end(tmp_path: Path) -> None:
         timeout=600,
     )
     assert done.returncode in (0, 2), done.stderr[-3000:]
-    for phase in ("== stack: starting a throwaway stack", "== seed", "== load", "== tear down"):
+    phases = ("== stack: starting a throwaway stack", "== seed", "== bench", "== load", "== tear")
+    for phase in phases:
         assert phase in done.stderr
     results = check_results((reports / "latest").resolve(), {"simple queries"})
+    bench = results["benchmarks"]
+    assert len(bench["benchmarks"]) == 12 and bench["rounds"] == 10
+    assert all(b["outcome"] in ("passed", "failed") for b in bench["benchmarks"]), bench
+    assert ((reports / "latest") / "benchmark.json").exists()
     if results["verdict"] == "PASS":
         assert done.returncode == 0
     else:  # make exits 2 for any failed recipe; its message carries the harness's own exit 1

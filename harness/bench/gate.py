@@ -1,0 +1,173 @@
+"""Baselines and the regression gate.
+
+A baseline is a run's benchmark.json (every round's time, machine and commit info) saved
+under a name. Comparing a run against it, per benchmark:
+
+  ratio   = median(current) / median(baseline)
+  band    = the 95 % bootstrap interval of that ratio, from resampling both runs' rounds
+            (2,000 resamples, fixed seed): how far the ratio moves by noise alone
+  verdict = regression   when even the band's low end is above 1 + tolerance
+            improvement  when even the band's high end is below 1 / (1 + tolerance)
+            noise        when the ratio is past the tolerance but the band reaches back
+                         inside it: reported, not failed
+            same         otherwise
+
+Only regressions fail the gate.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import re
+import statistics
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RESAMPLES = 2000
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise ConfigError(
+            f"{name!r} is not a usable baseline name",
+            "use letters, digits, '.', '_' or '-' (up to 64), e.g. NAME=main-2026-11",
+        )
+    return name
+
+
+def samples_of(bench_json: dict[str, Any]) -> dict[str, list[float]]:
+    """Per benchmark name: its rounds in milliseconds."""
+    out: dict[str, list[float]] = {}
+    for bench in bench_json.get("benchmarks", []):
+        data = (bench.get("stats") or {}).get("data")
+        if isinstance(data, list) and data:
+            out[str(bench["name"])] = [float(s) * 1000 for s in data]
+    return out
+
+
+def read_bench_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path} ({exc.strerror})", "run `make bench` (or `harness bench`) first"
+        ) from None
+    except ValueError:
+        raise ConfigError(
+            f"{path} is not JSON", "it should be a benchmark.json written by `harness bench`"
+        ) from None
+    if not isinstance(data, dict) or not samples_of(data):
+        raise ConfigError(
+            f"{path} holds no benchmark rounds",
+            "it should be a benchmark.json written by `harness bench`",
+        )
+    return data
+
+
+def save_baseline(bench_json_path: Path, folder: Path, name: str, commit: str | None) -> Path:
+    """Save a run's benchmark.json as baseline `name` (replacing an older one atomically)."""
+    check_name(name)
+    data = read_bench_json(bench_json_path)
+    data["harness_baseline"] = {
+        "name": name,
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "host": platform.node(),
+        "source": str(bench_json_path),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def find_baseline(folder: Path, name: str) -> Path:
+    check_name(name)
+    path = folder / f"{name}.json"
+    if not path.exists():
+        known = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+        raise ConfigError(
+            f"there is no baseline named {name!r} in {folder}",
+            f"save one with `make bench-baseline NAME={name}`"
+            + (f"; saved baselines: {', '.join(known)}" if known else ""),
+        )
+    return path
+
+
+def ratio_band(base: list[float], current: list[float], seed: int = 0) -> tuple[float, float]:
+    rng = random.Random(seed)
+    ratios = sorted(
+        statistics.median(rng.choices(current, k=len(current)))
+        / statistics.median(rng.choices(base, k=len(base)))
+        for _ in range(RESAMPLES)
+    )
+    return ratios[int(0.025 * RESAMPLES)], ratios[int(0.975 * RESAMPLES) - 1]
+
+
+def compare(
+    baseline: dict[str, Any], current: dict[str, Any], tolerances: dict[str, float]
+) -> list[dict[str, Any]]:
+    """One row per benchmark in either run; `tolerances` maps names to fractions."""
+    base, cur = samples_of(baseline), samples_of(current)
+    rows = []
+    for name in sorted(set(base) | set(cur)):
+        tolerance = tolerances.get(name, 0.15)
+        row: dict[str, Any] = {"name": name, "tolerance": tolerance}
+        if name not in cur or name not in base:
+            row["verdict"] = "missing" if name not in cur else "new"
+            rows.append(row)
+            continue
+        ratio = statistics.median(cur[name]) / statistics.median(base[name])
+        low, high = ratio_band(base[name], cur[name])
+        if low > 1 + tolerance:
+            verdict = "regression"
+        elif high < 1 / (1 + tolerance):
+            verdict = "improvement"
+        elif ratio > 1 + tolerance or ratio < 1 / (1 + tolerance):
+            verdict = "noise"
+        else:
+            verdict = "same"
+        row.update(
+            {
+                "baseline_median_ms": round(statistics.median(base[name]), 3),
+                "current_median_ms": round(statistics.median(cur[name]), 3),
+                "ratio": round(ratio, 4),
+                "band": [round(low, 4), round(high, 4)],
+                "verdict": verdict,
+            }
+        )
+        rows.append(row)
+    return rows
+
+
+def gate_failed(rows: list[dict[str, Any]]) -> bool:
+    return any(r["verdict"] == "regression" for r in rows)
+
+
+def comparison_table(rows: list[dict[str, Any]], name: str) -> list[str]:
+    lines = [
+        f"comparison with baseline {name!r} (ratio = current / baseline median; "
+        "band = 95 % bootstrap interval)",
+        f"{'benchmark':<38} {'baseline':>9} {'current':>9} {'ratio':>6} {'band':>13} "
+        f"{'tol':>5}  verdict",
+    ]
+    for r in rows:
+        if "ratio" not in r:
+            dashes = f"{'-':>9} {'-':>9} {'-':>6} {'-':>13} {'-':>5}"
+            lines.append(f"{r['name']:<38} {dashes}  {r['verdict']}")
+            continue
+        band = f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"
+        lines.append(
+            f"{r['name']:<38} {r['baseline_median_ms']:>9.2f} {r['current_median_ms']:>9.2f} "
+            f"{r['ratio']:>6.2f} {band:>13} {r['tolerance']:>5.0%}  {r['verdict']}"
+        )
+    lines.append("gate: " + ("FAIL (regression)" if gate_failed(rows) else "PASS"))
+    return lines

@@ -1,0 +1,131 @@
+"""What the benchmark suite's fixtures and benchmarks share: settings, checks, the database.
+
+The suite is run by `harness bench` (harness.bench.runner), which sets:
+  CV_BENCH_TARGET         the backend's base URL
+  CV_BENCH_DSN            the stack's database (postgresql://... or sqlite:///...), optional
+  CV_BENCH_TARGETS        the targets TOML (p95 per benchmark)
+  CV_BENCH_ROUNDS         measured rounds per benchmark; CV_BENCH_WARMUP warm-up rounds
+  CV_BENCH_BCRYPT_ROUNDS  the backend's bcrypt cost, for the hashing benchmarks
+
+Everything a benchmark needs is created through the API here, outside the timed part, and
+every request's status is checked: a benchmark never times something that did not happen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+
+PASSWORD = "Bench!Rider1234"  # noqa: S105 -- the benchmark's own throwaway accounts
+USER_TRIPS = 20
+
+
+class UnexpectedStatus(AssertionError):
+    """A request answered something other than what the contract promises."""
+
+
+def expect(response: httpx.Response, status: int = 200) -> Any:
+    if response.status_code != status:
+        raise UnexpectedStatus(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code} (expected {status}): {response.text[:300]}"
+        )
+    return response.json()
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile (inclusive method), as the regression gate computes it."""
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: str
+    dsn: str | None
+    targets: dict[str, Any]
+    rounds: int
+    warmup: int
+    bcrypt_rounds: int
+
+    def p95_target_ms(self, name: str) -> float:
+        return float(self.targets["benchmarks"][name]["p95_ms"])
+
+
+@dataclass
+class Account:
+    username: str
+    user_id: str
+    access_token: str
+    refresh_token: str
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def trip_body(title: str = "Benchmark ride") -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": "A benchmark ride: a quiet valley road, one long climb and a fast descent.",
+        "start_date": "2025-06-01",
+        "end_date": "2025-06-02",
+        "distance_km": 84.5,
+        "difficulty": "moderate",
+        "tags": ["benchmark", "gravel", "valley"],
+        "locations": [
+            {"name": "Segovia", "latitude": 40.95, "longitude": -4.12},
+            {"name": "Navacerrada", "latitude": 40.73, "longitude": -4.01},
+        ],
+    }
+
+
+class Database:
+    """The stack's database, PostgreSQL (psycopg) or SQLite, with one placeholder style."""
+
+    def __init__(self, dsn: str) -> None:
+        self.sqlite = dsn.startswith("sqlite")
+        if self.sqlite:
+            self.conn: Any = sqlite3.connect(urlsplit(dsn).path, check_same_thread=False)
+        else:
+            self.conn = psycopg.connect(dsn, autocommit=True)
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        if self.sqlite:
+            sql = sql.replace("%s", "?")
+        return list(self.conn.execute(sql, params).fetchall())
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def measure(
+    benchmark: Any,
+    settings: Settings,
+    name: str,
+    target: Callable[..., Any],
+    setup: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]] | None = None,
+    rounds: int | None = None,
+) -> None:
+    """Time `target` once per round; fail when the p95 of the rounds is over the target."""
+    benchmark.pedantic(
+        target,
+        setup=setup,
+        rounds=rounds or settings.rounds,
+        warmup_rounds=settings.warmup,
+        iterations=1,
+    )
+    samples = [s * 1000 for s in benchmark.stats.stats.data]
+    limit = settings.p95_target_ms(name)
+    observed = p95(samples)
+    benchmark.extra_info.update(
+        {"p95_ms": round(observed, 3), "target_p95_ms": limit, "passed": observed <= limit}
+    )
+    assert observed <= limit, f"p95 {observed:.1f} ms is over the target {limit:.0f} ms"

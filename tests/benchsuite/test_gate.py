@@ -1,0 +1,110 @@
+"""The regression gate on saved benchmark JSON: regression fails, improvement and noise do not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.bench import (
+    check_name,
+    compare,
+    comparison_table,
+    find_baseline,
+    gate_failed,
+    read_bench_json,
+    save_baseline,
+)
+from harness.errors import ConfigError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HEALTH, LOGIN, FEED = (
+    "test_health_endpoint_latency",
+    "test_login_endpoint_latency",
+    "test_public_feed_latency_with_data",
+)
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return read_bench_json(FIXTURES / f"{name}.json")
+
+
+def verdicts(rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {r["name"]: r["verdict"] for r in rows}
+
+
+def test_a_slower_median_beyond_the_noise_band_is_a_regression_and_fails_the_gate() -> None:
+    rows = compare(fixture("baseline"), fixture("regressed"), {})
+    assert verdicts(rows) == {HEALTH: "regression", LOGIN: "same", FEED: "noise"}
+    assert gate_failed(rows)
+    health = next(r for r in rows if r["name"] == HEALTH)
+    assert health["band"][0] > 1.15 and 1.4 < health["ratio"] < 1.6
+
+
+def test_a_shift_inside_the_noise_band_is_reported_not_failed() -> None:
+    rows = [r for r in compare(fixture("baseline"), fixture("regressed"), {}) if r["name"] == FEED]
+    assert rows[0]["ratio"] > 1.15 and rows[0]["band"][0] < 1.15
+    assert not gate_failed(rows)
+    assert "noise" in comparison_table(rows, "base")[2]
+
+
+def test_an_improvement_and_a_missing_benchmark_do_not_fail() -> None:
+    rows = compare(fixture("baseline"), fixture("improved"), {})
+    assert verdicts(rows) == {HEALTH: "improvement", LOGIN: "same", FEED: "missing"}
+    assert not gate_failed(rows)
+    assert comparison_table(rows, "base")[-1] == "gate: PASS"
+
+
+def test_a_wider_tolerance_absorbs_the_same_slowdown() -> None:
+    rows = compare(fixture("baseline"), fixture("regressed"), {HEALTH: 0.6})
+    assert verdicts(rows)[HEALTH] == "same" and not gate_failed(rows)
+
+
+def test_the_comparison_is_deterministic() -> None:
+    first = compare(fixture("baseline"), fixture("regressed"), {})
+    assert first == compare(fixture("baseline"), fixture("regressed"), {})
+
+
+def test_a_saved_baseline_keeps_the_rounds_and_records_where_it_came_from(tmp_path: Path) -> None:
+    saved = save_baseline(FIXTURES / "baseline.json", tmp_path, "main-1", "abc1234")
+    assert saved == find_baseline(tmp_path, "main-1")
+    body = json.loads(saved.read_text())
+    assert body["harness_baseline"]["commit"] == "abc1234"
+    assert body["machine_info"] and body["benchmarks"][0]["stats"]["data"]
+    assert verdicts(compare(read_bench_json(saved), fixture("baseline"), {})) == {
+        HEALTH: "same",
+        LOGIN: "same",
+        FEED: "same",
+    }
+
+
+@pytest.mark.parametrize("name", ["", "../etc", "a b", "x" * 65, "-lead", "ok/no"])
+def test_unusable_baseline_names_are_refused(name: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_name(name)
+    assert "NAME=" in caught.value.hint
+
+
+def test_an_unknown_baseline_names_the_saved_ones(tmp_path: Path) -> None:
+    save_baseline(FIXTURES / "baseline.json", tmp_path, "nightly", None)
+    with pytest.raises(ConfigError) as caught:
+        find_baseline(tmp_path, "weekly")
+    assert "nightly" in caught.value.hint and "bench-baseline NAME=weekly" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not json", "is not JSON"), ('{"benchmarks": []}', "holds no benchmark rounds")],
+)
+def test_a_broken_benchmark_file_is_a_clear_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        read_bench_json(path)
+    with pytest.raises(ConfigError):
+        save_baseline(path, tmp_path / "baselines", "x", None)
+    assert not (tmp_path / "baselines").exists()

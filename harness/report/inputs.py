@@ -1,0 +1,212 @@
+"""Reading one run folder's saved files: results.json, Locust's history, the monitor samples.
+
+Only results.json is required. Every other file may be missing (a bench-only run has no
+Locust files, a run without Docker no container data) or cut short by a crash, so each
+reader returns None for "not recorded" and skips what does not parse. Everything read is
+redacted here, once, so no renderer can leak a secret by forgetting to.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.report.redact import redact
+
+KNOWN_SCHEMA_VERSIONS = (1,)
+RESULTS = "results.json"
+LOCUST_HISTORY = "locust_stats_history.csv"
+CONTAINERS = "monitor/containers.jsonl"
+POSTGRES = "monitor/postgres.jsonl"
+TOP_QUERIES = "monitor/pg_top_queries.json"
+
+
+@dataclass(frozen=True)
+class LocustSample:
+    """One "Aggregated" row of Locust's full history: the whole load at one moment."""
+
+    t: float
+    users: int
+    rps: float
+    failures_per_s: float
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """What one run saved; None means the file was not recorded in this run."""
+
+    path: Path
+    results: dict[str, Any]
+    history: list[LocustSample] | None = None
+    containers: list[dict[str, Any]] | None = None
+    postgres: list[dict[str, Any]] | None = None
+    top_queries: list[dict[str, Any]] | None = None
+    # file -> what could not be read of it (a crash mid-write leaves half a line)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def read_run(run_dir: Path) -> RunFolder:
+    """The run folder's files, redacted; ConfigError when results.json is unusable."""
+    results = read_results(run_dir)
+    unreadable: dict[str, str] = {}
+    history = _read_history(run_dir, unreadable)
+    containers = _read_jsonl(run_dir, CONTAINERS, unreadable, required=("t", "container"))
+    postgres = _read_jsonl(run_dir, POSTGRES, unreadable, required=("t",))
+    return RunFolder(
+        path=run_dir,
+        results=results,
+        history=history,
+        containers=containers,
+        postgres=postgres,
+        top_queries=_read_top_queries(run_dir, unreadable),
+        unreadable=unreadable,
+    )
+
+
+def read_results(run_dir: Path) -> dict[str, Any]:
+    if not run_dir.is_dir():
+        raise ConfigError(
+            f"there is no run folder at {run_dir}",
+            "give a folder under reports/, e.g. `harness report reports/latest`",
+        )
+    path = run_dir / RESULTS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{run_dir} has no {RESULTS}",
+            "the run did not finish; run it again, or point at another run folder",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path} ({exc.strerror})", "check the file's permissions"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path} is not UTF-8 text", "it should be the results.json a harness run wrote"
+        ) from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{path} is not valid JSON ({exc})",
+            "it should be the results.json a harness run wrote; was it cut short or edited?",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} holds no results object", "it should be the results.json a harness run wrote"
+        )
+    version = data.get("schema_version")
+    if version not in KNOWN_SCHEMA_VERSIONS or isinstance(version, bool):
+        raise ConfigError(
+            f"{path} has schema_version {version!r}; this harness reads "
+            + ", ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS),
+            "rebuild the report with the harness version that wrote the run",
+        )
+    redacted: dict[str, Any] = redact(data)
+    return redacted
+
+
+def _number(text: str | None) -> float | None:
+    """A CSV cell as a finite float; None for Locust's "N/A" and anything else unreadable."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _read_history(run_dir: Path, unreadable: dict[str, str]) -> list[LocustSample] | None:
+    path = run_dir / LOCUST_HISTORY
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        return None
+    except (OSError, csv.Error) as exc:
+        unreadable[LOCUST_HISTORY] = f"cannot be read ({exc}); left out"
+        return None
+    samples = []
+    bad = 0
+    for row in rows:
+        if row.get("Name") != "Aggregated":
+            continue
+        t, users, rps = (_number(row.get(k)) for k in ("Timestamp", "User Count", "Requests/s"))
+        if t is None or users is None or rps is None:
+            bad += 1  # a row cut short by a crash
+            continue
+        samples.append(
+            LocustSample(
+                t=t,
+                users=int(users),
+                rps=rps,
+                failures_per_s=_number(row.get("Failures/s")) or 0.0,
+                p50_ms=_number(row.get("50%")),
+                p95_ms=_number(row.get("95%")),
+            )
+        )
+    if bad:
+        unreadable[LOCUST_HISTORY] = _skipped(bad)
+    samples.sort(key=lambda s: s.t)
+    return samples
+
+
+def _read_jsonl(
+    run_dir: Path, label: str, unreadable: dict[str, str], required: tuple[str, ...]
+) -> list[dict[str, Any]] | None:
+    path = run_dir / label
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        unreadable[label] = f"cannot be read ({exc.strerror}); left out"
+        return None
+    rows = []
+    bad = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            bad += 1
+            continue
+        if not isinstance(row, dict) or any(k not in row for k in required):
+            bad += 1
+            continue
+        t = _number(str(row["t"]))
+        if t is None:
+            bad += 1
+            continue
+        rows.append({**row, "t": t})
+    if bad:
+        unreadable[label] = _skipped(bad)
+    rows.sort(key=lambda r: float(r["t"]))
+    redacted: list[dict[str, Any]] = redact(rows)
+    return redacted
+
+
+def _read_top_queries(run_dir: Path, unreadable: dict[str, str]) -> list[dict[str, Any]] | None:
+    try:
+        data = json.loads((run_dir / TOP_QUERIES).read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, list):
+        unreadable[TOP_QUERIES] = "not a JSON list of queries; left out"
+        return None
+    queries: list[dict[str, Any]] = redact([q for q in data if isinstance(q, dict)])
+    return queries
+
+
+def _skipped(lines: int) -> str:
+    return f"{lines} unreadable line{'s' if lines != 1 else ''} skipped (cut short by a crash?)"

@@ -1,0 +1,229 @@
+"""index.html: one self-contained page, verdict first, charts drawn from JSON embedded in it.
+
+Every piece of text from the run (endpoint names, messages, container names) is escaped
+here; the chart data travels as JSON in a non-executable <script type="application/json">
+with "<", ">" and "&" written as \\u escapes, so no value can close the tag. A
+Content-Security-Policy lets the page run its own script (by hash) and fetch nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from harness.report.assets import SCRIPT, STYLE, script_hash
+from harness.report.inputs import CONTAINERS, LOCUST_HISTORY, POSTGRES, TOP_QUERIES, RunFolder
+from harness.report.overview import is_bench_only, metadata, reasons, verdict, warnings
+from harness.report.series import by_container, chart_data, connection_states, origin
+from harness.report.tables import (
+    Table,
+    bench_table,
+    container_table,
+    endpoint_table,
+    slo_table,
+    top_queries_table,
+)
+
+MISSING = "not recorded in this run"
+
+
+def embed_json(data: Any) -> str:
+    """JSON safe inside <script>: nothing in it can end the element or start a comment."""
+    raw = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def table_html(table: Table, cell_class: dict[int, str] | None = None) -> str:
+    extra = cell_class or {}
+
+    def cls(i: int) -> str:
+        names = (["num"] if i in table.numeric else []) + ([extra[i]] if i in extra else [])
+        return f' class="{" ".join(names)}"' if names else ""
+
+    head = "".join(f"<th{cls(i)}>{escape(c)}</th>" for i, c in enumerate(table.columns))
+    body = []
+    for row in table.rows:
+        status = f' class="{escape(row.status)}"' if row.status else ""
+        cells = "".join(f"<td{cls(i)}>{escape(c)}</td>" for i, c in enumerate(row.cells))
+        body.append(f"<tr{status}>{cells}</tr>")
+    return (
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
+
+
+def missing(what: str, why: str = "") -> str:
+    return f'<p class="missing">{escape(what)}: {MISSING}{escape(why)}.</p>'
+
+
+def figure(name: str, charts: dict[str, Any]) -> str:
+    spec = charts.get(name)
+    if spec is None:
+        return ""
+    title = escape(str(spec["title"]))
+    return (
+        f"<figure><figcaption>{title}</figcaption>"
+        f'<svg class="chart" data-chart="{escape(name)}" role="img" aria-label="{title}" '
+        'viewBox="0 0 960 330"></svg></figure>'
+    )
+
+
+def _verdict_section(run: RunFolder) -> str:
+    word = verdict(run.results)
+    items = "".join(f"<li>{escape(line)}</li>" for line in reasons(run.results))
+    return (
+        f'<section id="verdict" class="verdict {word.lower()}">'
+        f'<div class="word">{escape(word)}</div><ul>{items}</ul></section>'
+    )
+
+
+def _slo_section(run: RunFolder) -> str:
+    table = slo_table(run.results)
+    if table is not None:
+        body = table_html(table)
+    elif is_bench_only(run.results):
+        body = missing("SLO rows", " (a benchmark-only run has no load)")
+    else:
+        body = '<p class="missing">No SLO rows: the load recorded no requests.</p>'
+    return f'<section id="slo"><h2>SLO</h2>{body}</section>'
+
+
+def _warnings_section(run: RunFolder) -> str:
+    found = warnings(run)
+    if not found:
+        return '<section id="warnings"><h2>Warnings</h2><p>None.</p></section>'
+    items = "".join(f"<li>{escape(w)}</li>" for w in found)
+    return f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
+
+
+def _endpoints_section(run: RunFolder) -> str:
+    table = endpoint_table(run.results)
+    body = table_html(table) if table else missing("Per-endpoint results")
+    return f'<section id="endpoints"><h2>Endpoints (after the warm-up)</h2>{body}</section>'
+
+
+def _load_section(run: RunFolder, charts: dict[str, Any]) -> str:
+    if run.history:
+        body = figure("throughput", charts) + figure("latency", charts)
+    else:
+        body = missing("Locust history", f" (no {LOCUST_HISTORY})")
+    return f'<section id="load"><h2>Load over time</h2>{body}</section>'
+
+
+def _resources_section(run: RunFolder, charts: dict[str, Any]) -> str:
+    rows = run.containers or []
+    processes = bool(rows) and all(r.get("role") == "process" for r in rows)
+    title = "CPU and memory per " + ("process" if processes else "container")
+    if not rows:
+        body = missing("Container and process samples", f" (no {CONTAINERS})")
+    else:
+        table = container_table(by_container(rows), origin(run) or float(rows[0]["t"]))
+        body = (
+            figure("cpu", charts) + figure("memory", charts) + (table_html(table) if table else "")
+        )
+    return f'<section id="resources"><h2>{escape(title)}</h2>{body}</section>'
+
+
+def _database_facts(rows: list[dict[str, Any]]) -> str:
+    facts = []
+    totals = [
+        sum(v for v in r["connections"].values() if isinstance(v, int | float))
+        for r in rows
+        if isinstance(r.get("connections"), dict)
+    ]
+    limits = [r["max_connections"] for r in rows if isinstance(r.get("max_connections"), int)]
+    if totals:
+        peak = f"peak {max(totals):.0f} connections"
+        facts.append(peak + (f" of max_connections {max(limits)}" if limits else ""))
+    for key, label in (("deadlocks", "deadlocks"), ("temp_bytes", "temp file bytes")):
+        values = [r[key] for r in rows if isinstance(r.get(key), int | float)]
+        if values:
+            facts.append(f"{label} during the run: {max(values) - min(values):,.0f}")
+    states = connection_states(rows)
+    if states:
+        facts.append("states seen: " + ", ".join(states))
+    return f'<p class="facts">{escape("; ".join(facts))}</p>' if facts else ""
+
+
+def _database_section(run: RunFolder, charts: dict[str, Any]) -> str:
+    parts = []
+    if run.postgres:
+        parts += [
+            figure("db-connections", charts),
+            figure("db-transactions", charts),
+            figure("db-cache", charts),
+            _database_facts(run.postgres),
+        ]
+    else:
+        parts.append(missing("PostgreSQL activity", f" (no {POSTGRES})"))
+    parts.append("<h3>Top queries by total time</h3>")
+    table = top_queries_table(run.top_queries or [])
+    if table is not None:
+        parts.append(table_html(table, {0: "query"}))
+    elif run.top_queries is None:
+        parts.append(missing("Top queries", f" (no {TOP_QUERIES})"))
+    else:
+        parts.append('<p class="missing">pg_stat_statements recorded no queries.</p>')
+    return f'<section id="database"><h2>Database activity</h2>{"".join(parts)}</section>'
+
+
+def _bench_section(run: RunFolder) -> str:
+    table = bench_table(run.results)
+    if table is None:
+        body = missing("Benchmarks", " (the suite did not run)")
+    else:
+        body = table_html(table)
+        comparison = run.results.get("comparison")
+        if isinstance(comparison, dict) and comparison.get("baseline"):
+            body = (
+                f"<p>Compared with baseline <strong>{escape(str(comparison['baseline']))}"
+                "</strong>: change = current / baseline median - 1; the band is the 95 % "
+                "bootstrap interval of that ratio; only a regression fails.</p>" + body
+            )
+    return f'<section id="benchmarks"><h2>Benchmarks</h2>{body}</section>'
+
+
+def _meta_section(run: RunFolder) -> str:
+    pairs = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in metadata(run.results))
+    return f'<section id="run"><h2>Run</h2><dl class="meta">{pairs}</dl></section>'
+
+
+def render_page(run: RunFolder) -> str:
+    data = chart_data(run)
+    charts: dict[str, Any] = data["charts"]
+    meta = run.results.get("run")
+    run_id = str(meta.get("id") or run.path.name) if isinstance(meta, dict) else run.path.name
+    policy = (
+        f"default-src 'none'; script-src '{script_hash()}'; style-src 'unsafe-inline'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    sections = [
+        _verdict_section(run),
+        _slo_section(run),
+        _warnings_section(run),
+        _endpoints_section(run),
+        _load_section(run, charts),
+        _resources_section(run, charts),
+        _database_section(run, charts),
+        _bench_section(run),
+        _meta_section(run),
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(verdict(run.results))} - ContraVento run {escape(run_id)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>ContraVento performance run {escape(run_id)}</h1>
+{"".join(sections)}
+<noscript><p class="missing">The charts need JavaScript; the tables above do not.</p></noscript>
+<footer>Built by <code>harness report</code> from the files saved in this run folder.</footer>
+<script type="application/json" id="report-data">{embed_json(data)}</script>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,102 @@
+"""summary.md: the verdict and its tables as GitHub-flavoured Markdown for a CI step summary.
+
+It is link-free: a CI summary outlives the runner's files, so a link would point nowhere.
+Addresses are written as code spans, which GitHub does not turn into links, and text from
+the run is escaped so an endpoint name cannot inject markup or break a table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from harness.report.inputs import RunFolder
+from harness.report.overview import is_bench_only, metadata, reasons, verdict, warnings
+from harness.report.tables import Table, bench_table, slo_table
+
+# What GitHub would autolink: scheme://... and www.example.
+ADDRESS = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.)\S+")
+# Enough to keep text literal where it lands (a table cell, a list item): with "[" escaped
+# no link can form, so "(", "!" and the like may stay as they are.
+SPECIAL = re.compile(r"([\\`*_\[\]|~<>])")
+HEADLINE = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "UNKNOWN": "⚠️ UNKNOWN"}
+
+
+def _plain(text: str) -> str:
+    escaped = text.replace("&", "&amp;")
+    return SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m[1], "\\" + m[1]), escaped)
+
+
+def _code(text: str) -> str:
+    # a backtick would end the span; "|" must be escaped even inside one in a table
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def md(text: str) -> str:
+    """One line of inline Markdown that shows `text` literally, addresses as code spans."""
+    text = " ".join(text.split())
+    out, last = [], 0
+    for match in ADDRESS.finditer(text):
+        out.append(_plain(text[last : match.start()]))
+        out.append(_code(match[0]))
+        last = match.end()
+    out.append(_plain(text[last:]))
+    return "".join(out)
+
+
+def table_md(table: Table) -> list[str]:
+    align = ["---:" if i in table.numeric else "---" for i in range(len(table.columns))]
+    lines = [
+        "| " + " | ".join(md(c) for c in table.columns) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
+    for row in table.rows:
+        cells = [md(c) or " " for c in row.cells]
+        if row.status == "fail":
+            # bold the result so failed rows stand out even where colour does not show
+            cells[0] = f"**{cells[0]}**"
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def render_summary(run: RunFolder) -> str:
+    results = run.results
+    word = verdict(results)
+    meta = dict(metadata(results))
+    lines = [f"## {HEADLINE[word]}: ContraVento run {md(meta.get('run', run.path.name))}", ""]
+    lines += [f"- {md(reason)}" for reason in reasons(results)]
+    lines.append("")
+    lines.append("### SLO (failed rows first)")
+    lines.append("")
+    slo = slo_table(results)
+    if slo is not None:
+        lines += table_md(slo)
+    elif is_bench_only(results):
+        lines.append("_SLO rows: not recorded in this run (a benchmark-only run has no load)._")
+    else:
+        lines.append("_No SLO rows: the load recorded no requests._")
+    lines.append("")
+    found = warnings(run)
+    if found:
+        lines += ["### Warnings", ""]
+        lines += [f"- ⚠️ {md(w)}" for w in found]
+        lines.append("")
+    lines += ["### Benchmarks", ""]
+    bench = bench_table(results)
+    if bench is not None:
+        comparison = results.get("comparison")
+        if isinstance(comparison, dict) and comparison.get("baseline"):
+            lines.append(
+                f"Compared with baseline {md(str(comparison['baseline']))}; "
+                "only a regression fails the gate."
+            )
+            lines.append("")
+        lines += table_md(bench)
+    else:
+        lines.append("_Benchmarks: not recorded in this run._")
+    lines.append("")
+    keys = ("commit", "shape", "scenario", "workers", "provider", "host", "started", "wall time")
+    facts = [f"{k} {md(meta[k])}" for k in keys if k in meta]
+    if facts:
+        lines += ["### Run", "", "; ".join(facts) + ".", ""]
+    lines.append("_Charts, per-endpoint results and resource use: index.html in the run folder._")
+    return "\n".join(lines) + "\n"

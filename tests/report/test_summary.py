@@ -1,0 +1,81 @@
+"""summary.md: verdict line, failed SLO rows first and bold, valid tables, escaped, link-free."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from harness.report import build_report
+from harness.report.summary import md
+from tests.report.run_folders import XSS_NAME, edit_results
+
+CODE_SPAN = re.compile(r"`[^`]*`")
+UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _summary(run_dir: Path) -> str:
+    build_report(run_dir)
+    return (run_dir / "summary.md").read_text()
+
+
+def _table(summary: str, heading: str) -> list[str]:
+    """The first table after `heading`, as its lines."""
+    after = summary.split(heading, 1)[1]
+    block = next(b for b in after.split("\n\n") if b.startswith("|"))
+    return block.splitlines()
+
+
+def test_the_first_line_is_the_verdict(full_run: Path, bench_run: Path) -> None:
+    assert _summary(full_run).splitlines()[0] == "## ❌ FAIL: ContraVento run 20261129-101500-load"
+    assert _summary(bench_run).startswith("## ❌ FAIL: ContraVento run 20261124-030837-bench")
+    edit_results(full_run, verdict="PASS")
+    assert _summary(full_run).startswith("## ✅ PASS")
+
+
+def test_failed_slo_rows_come_first_in_bold(full_run: Path) -> None:
+    rows = _table(_summary(full_run), "### SLO")
+    assert rows[1] == "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
+    assert rows[2].startswith("| **FAIL** | POST /auth/login | auth | 640 | 500 |")
+    assert rows[3].startswith("| **FAIL** | GET /search?q=&lt;script&gt;")
+    assert all(r.startswith("| ok |") for r in rows[4:])
+    assert len(rows) == 2 + 11
+
+
+def test_every_table_row_has_as_many_cells_as_its_header(full_run: Path) -> None:
+    summary = _summary(full_run)
+    for heading in ("### SLO", "### Benchmarks"):
+        rows = _table(summary, heading)
+        widths = {len(UNESCAPED_PIPE.findall(CODE_SPAN.sub("", r))) for r in rows}
+        assert len(widths) == 1, (heading, widths)
+
+
+def test_text_from_the_run_is_escaped(full_run: Path) -> None:
+    summary = _summary(full_run)
+    assert XSS_NAME not in summary and "<script>" not in summary
+    assert md("a|b *c* [x](y) <i> `z`") == "a\\|b \\*c\\* \\[x\\](y) &lt;i&gt; \\`z\\`"
+
+
+def test_the_summary_is_link_free(full_run: Path, bench_run: Path) -> None:
+    for run_dir in (full_run, bench_run):
+        summary = _summary(run_dir)
+        outside_code = CODE_SPAN.sub("", summary)
+        assert "](" not in outside_code
+        assert "://" not in outside_code and "www." not in outside_code
+    assert "`postgresql://cv:***@127.0.0.1:55432/contravento`" in _summary(full_run)
+
+
+def test_benchmarks_and_warnings_are_there(full_run: Path) -> None:
+    summary = _summary(full_run)
+    bench = _table(summary, "### Benchmarks")
+    login = next(r for r in bench if "test\\_login\\_endpoint\\_latency" in r)
+    assert login.startswith("| **REGRESSION** |") and "+41.9 %" in login
+    assert "- ⚠️ load generator saturated" in summary
+    assert summary.index("### SLO") < summary.index("### Warnings") < summary.index("### Bench")
+
+
+def test_a_bench_only_summary_says_the_slo_was_not_recorded(bench_run: Path) -> None:
+    summary = _summary(bench_run)
+    assert "SLO rows: not recorded in this run" in summary
+    failed = [r for r in _table(summary, "### Benchmarks") if r.startswith("| **FAILED** |")]
+    assert len(failed) == 2
+    assert "AssertionError: assert 'draft' == 'DRAFT'" in failed[0]

@@ -94,10 +94,16 @@ bench-seed: $(STAMP) ## Seeder rows/s vs psql \copy of the same rows (PROFILE=me
 bench-load: $(STAMP) ## FastHttpUser vs HttpUser per core, stress max rps, p95 at 100 users (small)
 	$(PY) -m tests.bench.load_figures
 
+bench-monitor: $(STAMP) ## Container sampler vs a docker stats --no-stream loop: coverage and CPU
+	$(PY) -m tests.bench.monitor_figures --containers $(or $(CONTAINERS),8) --seconds $(or $(DURATION),60)
+
+report: $(STAMP) ## Rebuild a run's report from its saved data (RUN=reports/latest)
+	$(VENV)/bin/harness report $(or $(RUN),reports/latest)
+
 lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 	$(PYTHON) requirements/relock.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

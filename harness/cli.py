@@ -13,18 +13,13 @@ from typing import NoReturn
 from docker import DockerClient
 
 from harness import stack
+from harness.bench_runs import BenchOptions, run_bench
 from harness.errors import ConfigError, HarnessError
 from harness.images import BASE_MODES, build_images
 from harness.load.shapes import SCENARIOS, SHAPES
 from harness.pipeline import REPO_ROOT, SeedOptions, UpOptions, bring_up, seed_current
-from harness.runs import (
-    BenchOptions,
-    LoadOptions,
-    full_load,
-    run_bench,
-    run_load,
-    running_stack,
-)
+from harness.report import build_report
+from harness.runs import LoadOptions, full_load, run_load, running_stack
 from harness.seed import PROFILES
 from harness.stack.docker_provider import docker_client
 
@@ -135,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--compare", metavar="NAME", help="gate this run against baseline NAME")
     bn.add_argument("--baselines", type=Path, help="baseline folder (default .harness/baselines)")
     bn.add_argument("--bcrypt-rounds", type=_positive, help="default: the stack's backend rounds")
+    rp = sub.add_parser("report", help="rebuild index.html, summary.md, junit.xml of a run folder")
+    rp.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="e.g. reports/latest")
     sd = sub.add_parser("seed", help="load production-like data into the current stack's database")
     sd.add_argument("--profile", choices=sorted(PROFILES), default="small")
     sd.add_argument("--seed", type=int, default=1, help="same profile + seed = same data")
@@ -207,6 +204,10 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         else:
             state = running_stack(environ)
         return run_bench(state, bench_options, environ, stderr_progress)
+    if args.command == "report":
+        for path in build_report(args.run_dir):
+            print(path)
+        return 0
     if args.command == "full-load":
         return full_load(
             UpOptions(provider=args.provider, bcrypt_rounds=args.bcrypt_rounds),

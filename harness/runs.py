@@ -5,41 +5,35 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.bench import (
-    BENCH_JSON,
-    BenchRequest,
-    bench_table,
-    compare,
-    comparison_table,
-    find_baseline,
-    gate_failed,
-    load_targets,
-    read_bench_json,
-    run_suite,
-    save_baseline,
-    tolerance_of,
-)
-from harness.bench import check_name as check_baseline_name
+from harness.bench_runs import BenchOptions, bench_phase, check_bench_options
 from harness.errors import ConfigError, StackError
 from harness.images import build_images
+from harness.labels import STACK as STACK_LABEL
 from harness.labels import Owner, labels_for
 from harness.load.runner import LoadPlan, read_endpoints, run_in_docker, run_locally
 from harness.load.shapes import resolve_shape, user_classes
+from harness.monitor import MonitorRequest, Monitors
 from harness.pipeline import REPO_ROOT, Progress, SeedOptions, UpOptions, bring_up, seed_stack
+from harness.report import build_report
+from harness.run_folder import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    RESULTS_SCHEMA_VERSION,
+    commit,
+    new_run_dir,
+    reports_root,
+)
 from harness.seed import DEFAULT_PASSWORD, MANIFEST, USERNAMES
 from harness.stack import StackState, current, harness_home, is_alive, stop
 from harness.verdict import evaluate, load_slo
-
-RESULTS_SCHEMA_VERSION = 1
-EXIT_PASS, EXIT_FAIL = 0, 1
 
 
 @dataclass(frozen=True)
@@ -55,63 +49,6 @@ class LoadOptions:
     reports_dir: Path | None = None
     http_client: str = "fast"
     ui: bool = False
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    rounds: int = 30
-    warmup: int = 3
-    targets_file: Path | None = None
-    reports_dir: Path | None = None
-    save_baseline: str | None = None
-    compare: str | None = None
-    baselines_dir: Path | None = None
-    bcrypt_rounds: int | None = None
-
-
-def reports_root(options: LoadOptions | BenchOptions, environ: Mapping[str, str]) -> Path:
-    root = options.reports_dir or Path(environ.get("HARNESS_REPORTS") or REPO_ROOT / "reports")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        probe = root / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(
-            f"the reports folder {root} is not writable ({exc.strerror})",
-            "choose another with --reports DIR (or HARNESS_REPORTS)",
-        ) from None
-    return root
-
-
-def new_run_dir(root: Path, shape: str) -> Path:
-    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-{shape}"
-    run_dir = root / run_id
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = root / f"{run_id}-{suffix}"
-    run_dir.mkdir(parents=True)
-    latest = root / "latest"
-    tmp = root / ".latest.tmp"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.name)
-    tmp.replace(latest)
-    return run_dir
-
-
-def _commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None
 
 
 def _seed_info(state: StackState) -> tuple[Path | None, str, dict[str, Any] | None]:
@@ -135,12 +72,60 @@ def running_stack(environ: Mapping[str, str]) -> StackState:
     return state
 
 
+def monitor_request(state: StackState, run_dir: Path) -> MonitorRequest:
+    """What to sample for this stack: its containers (Docker) or its backend process."""
+    return MonitorRequest(
+        run_dir=run_dir,
+        container_label=f"{STACK_LABEL}={state.stack_id}" if state.provider == "docker" else None,
+        backend_pid=state.pid if state.provider == "local" else None,
+        db_dsn=state.db_dsn,
+    )
+
+
+@contextmanager
+def monitored(state: StackState, run_dir: Path, progress: Progress) -> Iterator[None]:
+    """Monitors on for the block; off, then the report built, however the block ends."""
+    monitors = Monitors(monitor_request(state, run_dir)).start()
+    progress(
+        "== monitors on: "
+        + ("containers" if state.provider == "docker" else "processes")
+        + (", PostgreSQL" if monitors.postgres else "")
+    )
+    try:
+        yield
+    finally:
+        summary = monitors.stop()
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(summary["containers"].items()))
+        progress(f"== monitors off: samples {counts or 'none'}")
+        for note in summary["notes"]:
+            progress(f"note: {note}")
+        if (run_dir / "results.json").exists():
+            for path in build_report(run_dir):
+                progress(f"report: {path}")
+
+
 def run_load(
     state: StackState,
     options: LoadOptions,
     environ: Mapping[str, str],
     progress: Progress,
-    run_dir: Path | None = None,
+) -> int:
+    """`harness load`: a run folder, monitors, Locust, the verdict, the report."""
+    shape = resolve_shape(
+        options.shape, options.users, options.duration_s, options.spawn_rate, options.warmup_s
+    )
+    load_slo(options.slo_file)
+    run_dir = new_run_dir(reports_root(options.reports_dir, environ), shape.name)
+    with monitored(state, run_dir, progress):
+        return load_phase(state, options, environ, progress, run_dir)
+
+
+def load_phase(
+    state: StackState,
+    options: LoadOptions,
+    environ: Mapping[str, str],
+    progress: Progress,
+    run_dir: Path,
     bench: dict[str, Any] | None = None,
 ) -> int:
     """Locust against the stack, then the verdict; `bench` (the suite's summary) joins it."""
@@ -152,7 +137,6 @@ def run_load(
     workers = options.workers or os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"--workers {workers} must be 1 or more", "give a positive number")
-    run_dir = run_dir or new_run_dir(reports_root(options, environ), shape.name)
     usernames, password, seed_summary = _seed_info(state)
     if usernames is None:
         progress(
@@ -214,7 +198,7 @@ def run_load(
             "target": state.backend_url,
             "started_at": started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": _commit(),
+            "commit": commit(),
             "host": platform.node(),
             "python": sys.version.split()[0],
             "slo_file": slo.source,
@@ -268,7 +252,7 @@ def full_load(
     """
     shape = resolve_shape(load.shape, load.users, load.duration_s, load.spawn_rate, load.warmup_s)
     load_slo(load.slo_file)  # bad input fails before anything starts
-    root = reports_root(load, environ)
+    root = reports_root(load.reports_dir, environ)
     if bench is not None:
         check_bench_options(bench, environ)
     existing = current(harness_home(environ, REPO_ROOT))
@@ -284,112 +268,14 @@ def full_load(
         else:
             progress("== seed: the stack is already seeded; reusing its data")
         run_dir = new_run_dir(root, shape.name)
-        summary = None
-        if bench is not None:
-            progress("== bench: the benchmark suite, latency in isolation")
-            summary = bench_phase(state, bench, run_dir, progress)
-        progress("== load")
-        return run_load(state, load, environ, progress, run_dir=run_dir, bench=summary)
+        with monitored(state, run_dir, progress):
+            summary = None
+            if bench is not None:
+                progress("== bench: the benchmark suite, latency in isolation")
+                summary = bench_phase(state, bench, run_dir, progress)
+            progress("== load")
+            return load_phase(state, load, environ, progress, run_dir, bench=summary)
     finally:
         if not reuse:
             progress(f"== tear down: throwaway stack {state.stack_id}")
             stop(state)
-
-
-def baselines_folder(options: BenchOptions, environ: Mapping[str, str]) -> Path:
-    return options.baselines_dir or Path(
-        environ.get("HARNESS_BASELINES") or harness_home(environ, REPO_ROOT) / "baselines"
-    )
-
-
-def check_bench_options(options: BenchOptions, environ: Mapping[str, str]) -> Path | None:
-    """Bad input fails before anything runs; returns the baseline to compare with, if any."""
-    load_targets(options.targets_file)
-    if options.save_baseline is not None:
-        check_baseline_name(options.save_baseline)
-    if options.compare is None:
-        return None
-    path = find_baseline(baselines_folder(options, environ), options.compare)
-    read_bench_json(path)
-    return path
-
-
-def bench_phase(
-    state: StackState, options: BenchOptions, run_dir: Path, progress: Progress
-) -> dict[str, Any]:
-    """The suite against the stack, its table printed; the summary for results.json."""
-    summary = run_suite(
-        BenchRequest(
-            target=state.backend_url,
-            dsn=state.db_dsn,
-            run_dir=run_dir,
-            bcrypt_rounds=options.bcrypt_rounds or state.bcrypt_rounds,
-            rounds=options.rounds,
-            warmup=options.warmup,
-            targets_file=options.targets_file,
-            repo_root=REPO_ROOT,
-        ),
-        progress,
-    )
-    table = bench_table(summary)
-    (run_dir / "bench-table.txt").write_text("\n".join(table) + "\n")
-    for line in table:
-        progress(line)
-    return summary
-
-
-def run_bench(
-    state: StackState, options: BenchOptions, environ: Mapping[str, str], progress: Progress
-) -> int:
-    """`harness bench`: the suite, then (optionally) the gate and a saved baseline."""
-    baseline_path = check_bench_options(options, environ)
-    run_dir = new_run_dir(reports_root(options, environ), "bench")
-    started = datetime.now(UTC)
-    summary = bench_phase(state, options, run_dir, progress)
-    bench_json = run_dir / BENCH_JSON
-    comparison = None
-    if baseline_path is not None and bench_json.exists():
-        targets = load_targets(options.targets_file)
-        rows = compare(
-            read_bench_json(baseline_path),
-            read_bench_json(bench_json),
-            {name: tolerance_of(targets, name) for name in targets["benchmarks"]},
-        )
-        table = comparison_table(rows, str(options.compare))
-        (run_dir / f"compare-{options.compare}.txt").write_text("\n".join(table) + "\n")
-        for line in table:
-            progress(line)
-        comparison = {"baseline": options.compare, "rows": rows, "failed": gate_failed(rows)}
-    if options.save_baseline is not None:
-        if not bench_json.exists():
-            raise StackError(
-                "the suite measured nothing, so there is no baseline to save",
-                f"see {run_dir / 'bench.log'}",
-            )
-        saved = save_baseline(
-            bench_json, baselines_folder(options, environ), options.save_baseline, _commit()
-        )
-        progress(f"baseline {options.save_baseline!r} saved: {saved}")
-    failed = summary["verdict"] == "FAIL" or bool(comparison and comparison["failed"])
-    results = {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "run": {
-            "id": run_dir.name,
-            "kind": "bench",
-            "provider": state.provider,
-            "stack_id": state.stack_id,
-            "target": state.backend_url,
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": _commit(),
-            "host": platform.node(),
-            "python": sys.version.split()[0],
-        },
-        "benchmarks": summary,
-        "comparison": comparison,
-        "verdict": "FAIL" if failed else "PASS",
-    }
-    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    progress(f"verdict: {results['verdict']}")
-    progress(f"results: {run_dir / 'results.json'}")
-    return EXIT_FAIL if failed else EXIT_PASS

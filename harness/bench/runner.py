@@ -31,6 +31,7 @@ DEFAULT_TARGETS = Path(__file__).resolve().parent / "targets.toml"
 BENCH_JSON = "benchmark.json"
 BENCH_JUNIT = "bench-junit.xml"
 Progress = Callable[[str], None]
+UNSTABLE_IQR = 0.20
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ def summarise(
                     "median_ms": round(statistics.median(data), 3),
                     "p95_ms": round(p95(data), 3),
                     "max_ms": round(max(data), 3),
+                    "unstable": unstable(data),
                 }
             )
         rows.append(row)
@@ -217,6 +219,14 @@ def summarise(
     }
 
 
+def unstable(samples: list[float]) -> bool:
+    """Flagged as pyperf does for a noisy result, on robust figures: IQR over 20 % of median."""
+    if len(samples) < 4:
+        return False
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    return (q3 - q1) > UNSTABLE_IQR * statistics.median(samples)
+
+
 def bench_table(summary: dict[str, Any]) -> list[str]:
     lines = [
         f"{'benchmark':<38} {'rounds':>6} {'min ms':>8} {'median':>8} {'p95':>8} {'target':>7}"
@@ -231,6 +241,8 @@ def bench_table(summary: dict[str, Any]) -> list[str]:
         else:
             figures = f"{'-':>6} {'-':>8} {'-':>8} {'-':>8}"
         result = {"passed": "ok", "skipped": "not run"}.get(r["outcome"], r["outcome"].upper())
+        if r.get("unstable"):
+            result += " (unstable: IQR > 20 % of median)"
         if r["message"] and r["outcome"] != "passed":
             result += f": {r['message']}"
         lines.append(f"{r['name']:<38} {figures} {target:>7}  {result}")

@@ -200,7 +200,7 @@ def main() -> None:
                         measure=40,
                     )
                 )
-        stress = None
+        print_efficiency(args, eff)
         if not args.skip_stress:
             harness(
                 home,
@@ -214,9 +214,9 @@ def main() -> None:
                 "--reports",
                 str(reports),
             )
-            stress = sustainable_rps((reports / "latest").resolve())
+            print_stress(sustainable_rps((reports / "latest").resolve()))
         if args.skip_p95:
-            return report(args, eff, stress, None, None)
+            return
         done = harness(
             home,
             "load",
@@ -230,17 +230,13 @@ def main() -> None:
             str(reports),
         )
         results = json.loads(((reports / "latest").resolve() / "results.json").read_text())
+        print_p95(done, results)
     finally:
         harness(home, "down", check=False)
-    report(args, eff, stress, done, results)
 
 
-def report(
-    args: argparse.Namespace,
-    eff: dict[str, list[tuple[float, float, float]]],
-    stress: tuple[float, int] | None,
-    done: subprocess.CompletedProcess[str] | None,
-    results: dict[str, Any] | None,
+def print_efficiency(
+    args: argparse.Namespace, eff: dict[str, list[tuple[float, float, float]]]
 ) -> None:
     print(
         f"\n1. requests/s per worker core (mixed scenario, 20 users, no think time, 1 worker "
@@ -253,14 +249,21 @@ def report(
             f"   {client:<6} median {per_core[client]:7.0f} req/s per core   runs "
             + "  ".join(f"{r:.0f} (cores {c:.3f}, throttled {t:.0%})" for r, c, t in runs)
         )
-    print(f"   FastHttpUser / HttpUser: {per_core['fast'] / per_core['stock']:.2f}x (target >= 3x)")
-    if stress:
-        print(
-            f"\n2. highest sustainable rps under stress (p95 <= 500 ms, failures < 1 %): "
-            f"{stress[0]:.1f} rps at {stress[1]} users"
-        )
-    if done is None or results is None:
-        return
+    print(
+        f"   FastHttpUser / HttpUser: {per_core['fast'] / per_core['stock']:.2f}x (target >= 3x)",
+        flush=True,
+    )
+
+
+def print_stress(stress: tuple[float, int]) -> None:
+    print(
+        f"\n2. highest sustainable rps under stress (p95 <= 500 ms, failures < 1 %): "
+        f"{stress[0]:.1f} rps at {stress[1]} users",
+        flush=True,
+    )
+
+
+def print_p95(done: subprocess.CompletedProcess[str], results: dict[str, Any]) -> None:
     print(
         f"\n3. 100 users, small profile, 60 s after warm-up: verdict {results['verdict']} "
         f"(exit {done.returncode}); saturated={results['load_generator_saturated']}"

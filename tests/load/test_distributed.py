@@ -119,7 +119,20 @@ def test_make_full_load_end_to_end(tmp_path: Path) -> None:
     bench = results["benchmarks"]
     assert len(bench["benchmarks"]) == 12 and bench["rounds"] == 10
     assert all(b["outcome"] in ("passed", "failed") for b in bench["benchmarks"]), bench
-    assert ((reports / "latest") / "benchmark.json").exists()
+    run_dir = (reports / "latest").resolve()
+    assert (run_dir / "benchmark.json").exists()
+    samples = [
+        json.loads(x) for x in (run_dir / "monitor" / "containers.jsonl").read_text().splitlines()
+    ]
+    roles = {r["role"] for r in samples}
+    assert {"backend", "postgres", "locust-master", "locust-worker"} <= roles, roles
+    pg = (run_dir / "monitor" / "postgres.jsonl").read_text().splitlines()
+    assert len(pg) >= 10 and json.loads(pg[-1])["max_connections"] > 0
+    top = json.loads((run_dir / "monitor" / "pg_top_queries.json").read_text())
+    assert top and all(q["calls"] > 0 for q in top)  # pg_stat_statements is on in the stack
+    for name in ("index.html", "summary.md", "junit.xml"):
+        assert (run_dir / name).stat().st_size > 0
+    assert results["verdict"] in (run_dir / "summary.md").read_text()
     if results["verdict"] == "PASS":
         assert done.returncode == 0
     else:  # make exits 2 for any failed recipe; its message carries the harness's own exit 1

@@ -29,6 +29,8 @@ def test_full_load_with_local_processes(tmp_path: Path) -> None:
         "2",
         "--bcrypt-rounds",
         "4",
+        "--bench-rounds",
+        "3",
         "--reports",
         str(reports),
         timeout=300,
@@ -41,6 +43,10 @@ def test_full_load_with_local_processes(tmp_path: Path) -> None:
     assert done.returncode == (0 if results["verdict"] == "PASS" else 1)
     assert {"worker-1.log", "worker-2.log", "master.log"} <= {p.name for p in run_dir.iterdir()}
     assert "== tear down" in done.stderr
+    assert len(results["benchmarks"]["benchmarks"]) == 12  # the suite ran first, on SQLite
+    rows = (run_dir / "monitor" / "containers.jsonl").read_text().splitlines()
+    assert rows and {json.loads(r)["role"] for r in rows} == {"process"}
+    assert (run_dir / "index.html").exists() and (run_dir / "junit.xml").exists()
     leftovers = [
         p
         for p in psutil.process_iter(["cmdline"])

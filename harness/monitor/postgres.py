@@ -32,6 +32,10 @@ ORDER BY total_exec_time DESC LIMIT %s
 """
 
 
+def first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
 class PostgresSampler:
     """Samples the database at `dsn` into postgres.jsonl; top queries into pg_top_queries.json."""
 
@@ -64,12 +68,12 @@ class PostgresSampler:
         try:
             conn = self._connect()
         except psycopg.Error as exc:
-            self.notes.append(f"no PostgreSQL samples: cannot connect ({str(exc).strip()})")
+            self.notes.append(f"no PostgreSQL samples: cannot connect ({first_line(exc)})")
             return
         try:
             conn.execute("SELECT pg_stat_statements_reset()")
         except psycopg.Error as exc:
-            self.notes.append(f"pg_stat_statements not reset: {str(exc).strip()}")
+            self.notes.append(f"pg_stat_statements not reset: {first_line(exc)}")
         row = conn.execute("SHOW max_connections").fetchone()
         max_connections = int(row[0]) if row else 0
         previous: tuple[float, tuple[int, ...]] | None = None
@@ -125,7 +129,7 @@ class PostgresSampler:
             with self._connect() as conn:
                 rows = conn.execute(TOP_QUERIES, (self.top,)).fetchall()
         except psycopg.Error as exc:
-            self.notes.append(f"no top queries: {str(exc).strip()[:200]}")
+            self.notes.append(f"no top queries: {first_line(exc)}")
             return
         top = [
             {

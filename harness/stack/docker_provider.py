@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import psycopg
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
@@ -108,6 +109,8 @@ def start_docker_stack(
         pg_port = int(postgres.get_exposed_port(5432))
         dsn = f"postgresql://{DB_USER}:{db_password}@127.0.0.1:{pg_port}/{DB_NAME}"
         wait_for_sql(dsn, options.ready_timeout_s, lambda: _running(postgres))
+        with psycopg.connect(dsn, autocommit=True) as conn:  # the monitor's top-queries view
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
         backend = DockerContainer(options.backend_image)
         _bind_loopback(backend, BACKEND_PORT, options.backend_port)

@@ -97,6 +97,9 @@ bench-load: $(STAMP) ## FastHttpUser vs HttpUser per core, stress max rps, p95 a
 bench-monitor: $(STAMP) ## Container sampler vs a docker stats --no-stream loop: coverage and CPU
 	$(PY) -m tests.bench.monitor_figures --containers $(or $(CONTAINERS),8) --seconds $(or $(DURATION),60)
 
+bench-crash: $(STAMP) ## Leftovers after kill -9 of full-load at random moments (TRIALS=10)
+	$(PY) -m tests.bench.crash_figures --trials $(or $(TRIALS),10)
+
 report: $(STAMP) ## Rebuild a run's report from its saved data (RUN=reports/latest)
 	$(VENV)/bin/harness report $(or $(RUN),reports/latest)
 
@@ -106,4 +109,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-crash report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import NoReturn
 from docker import DockerClient
 
 from harness import stack
-from harness.bench_runs import BenchOptions, run_bench
+from harness.bench_runs import BenchOptions, check_bench_options, run_bench
 from harness.errors import ConfigError, HarnessError
 from harness.images import BASE_MODES, build_images
 from harness.load.shapes import SCENARIOS, SHAPES
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     args = build_parser().parse_args(argv)
     home = stack.harness_home(environ, REPO_ROOT)
+    if args.command in REAPING_COMMANDS:
+        _reap(home)
     if args.command == "images":
         built = build_images(REPO_ROOT, base=args.base, progress=stderr_progress)
         for name, tag in zip(("backend", "locust", "postgres"), built.tags, strict=True):
@@ -192,6 +195,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
             baselines_dir=args.baselines,
             bcrypt_rounds=args.bcrypt_rounds,
         )
+        check_bench_options(bench_options, environ)  # bad input fails before any traffic
         if args.target is not None:
             state = stack.attach_external(
                 "external", home, args.target, args.db_dsn, args.allow_remote_target
@@ -273,6 +277,19 @@ def _status(home: Path, as_json: bool) -> int:
     return 0
 
 
+REAPING_COMMANDS = ("up", "down", "status", "load", "bench", "seed", "full-load")
+
+
+def _reap(home: Path) -> None:
+    """Every command that touches stacks first removes what a killed run left behind."""
+    found = stack.clean(home, _client_or_none())
+    if found.total:
+        stderr_progress(
+            f"removed what killed runs left: {found.containers} container(s), "
+            f"{found.networks} network(s), {found.volumes} volume(s), {found.folders} folder(s)"
+        )
+
+
 def _client_or_none() -> DockerClient | None:
     try:
         return docker_client()
@@ -280,15 +297,28 @@ def _client_or_none() -> DockerClient | None:
         return None
 
 
+class _Signal:
+    """The last stop signal received: SIGTERM is turned into the same clean unwinding as Ctrl-C."""
+
+    received = signal.SIGINT
+
+    @classmethod
+    def on_sigterm(cls, signum: int, _frame: object) -> None:
+        cls.received = signal.Signals(signum)
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _Signal.on_sigterm)
     try:
         return run(sys.argv[1:] if argv is None else argv, os.environ)
     except HarnessError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        name = "terminated" if _Signal.received == signal.SIGTERM else "interrupted"
+        print(f"{name}: partial results (if any) are in the run folder", file=sys.stderr)
+        return 128 + int(_Signal.received)  # 130 for Ctrl-C, 143 for SIGTERM
 
 
 if __name__ == "__main__":

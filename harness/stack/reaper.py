@@ -7,6 +7,7 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -69,9 +70,26 @@ def orphaned_docker_stacks(client: docker.DockerClient) -> list[str]:
     )
 
 
+def orphaned_load_generators(client: docker.DockerClient) -> list[Any]:
+    """Locust containers whose `harness load` died, also on a stack that lives on (harness up)."""
+    found = []
+    for container in client.containers.list(all=True, filters={"label": f"{HARNESS}=1"}):
+        labels = dict(container.labels or {})
+        owner = owner_of(labels)
+        if labels.get(ROLE, "").startswith("locust") and (owner is None or not owner.alive()):
+            found.append(container)
+    return found
+
+
 def clean(home: Path, client: docker.DockerClient | None) -> CleanReport:
     report = CleanReport()
     if client is not None:
+        for container in orphaned_load_generators(client):
+            try:
+                container.remove(force=True)
+                report.containers += 1
+            except docker.errors.NotFound:
+                pass  # removed meanwhile
         for stack_id in orphaned_docker_stacks(client):
             removed = remove_stack_resources(client, stack_id)
             report.stacks.append(stack_id)

@@ -244,7 +244,9 @@ def print_efficiency(
     )
     per_core = {}
     for client, runs in eff.items():
-        per_core[client] = statistics.median(r for r, _, _ in runs)
+        # a run with no requests lost its worker (a throttled worker can miss the master's
+        # heartbeat deadline): shown, left out of the median
+        per_core[client] = statistics.median(r for r, _, _ in runs if r > 0)
         print(
             f"   {client:<6} median {per_core[client]:7.0f} req/s per core   runs "
             + "  ".join(f"{r:.0f} (cores {c:.3f}, throttled {t:.0%})" for r, c, t in runs)

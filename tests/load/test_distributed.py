@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -133,6 +134,12 @@ def test_make_full_load_end_to_end(tmp_path: Path) -> None:
     for name in ("index.html", "summary.md", "junit.xml"):
         assert (run_dir / name).stat().st_size > 0
     assert results["verdict"] in (run_dir / "summary.md").read_text()
+    state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+    password = urlsplit(state["db_dsn"]).password
+    assert password and len(password) >= 24  # random per stack
+    for path in run_dir.rglob("*"):  # nothing the harness writes for the run leaks it
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
     if results["verdict"] == "PASS":
         assert done.returncode == 0
     else:  # make exits 2 for any failed recipe; its message carries the harness's own exit 1

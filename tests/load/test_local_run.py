@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
+import pytest
 
-from tests.stack.cli import harness
+from tests.stack.cli import REPO, harness
 
 
 def test_full_load_with_local_processes(tmp_path: Path) -> None:
@@ -54,3 +60,49 @@ def test_full_load_with_local_processes(tmp_path: Path) -> None:
         and str(run_dir) in " ".join(p.info["cmdline"] or [])
     ]
     assert leftovers == []
+
+
+def measured(stderr: str) -> bool:
+    """A progress line after the warm-up whose rps is not zero: requests have been counted."""
+    return any("measuring" in line and "rps     0.0" not in line for line in stderr.splitlines())
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stop_signal_during_load_keeps_partial_results_and_tears_down(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    home, reports, err = tmp_path / "home", tmp_path / "reports", tmp_path / "stderr.txt"
+    args = (
+        "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
+        f"--warmup 2 --workers 1 --bcrypt-rounds 4 --reports {reports}"
+    )
+    with err.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args.split()],
+            cwd=REPO,
+            env={**os.environ, "HARNESS_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+        deadline = time.monotonic() + 180
+        while not measured(err.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.5)
+        state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+        proc.send_signal(sig)
+        assert proc.wait(timeout=120) == code, err.read_text()[-2000:]
+    stderr = err.read_text()
+    assert "== tear down" in stderr and "partial results" in stderr
+    run_dir = (reports / "latest").resolve()
+    results = json.loads((run_dir / "results.json").read_text())
+    assert (
+        results["run"]["partial"] is True and "interrupted: partial results" in results["warnings"]
+    )
+    assert results["aggregate"]["requests"] > 0  # what was measured before the signal is kept
+    assert (run_dir / "index.html").exists() and (run_dir / "monitor" / "containers.jsonl").exists()
+    assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == "zombie"
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(run_dir) in " ".join(p.info["cmdline"] or [])
+    ]

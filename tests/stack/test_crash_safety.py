@@ -1,0 +1,80 @@
+"""kill -9 at different moments of a run: the next harness command removes what was left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.stack.cli import REPO, harness, labelled
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+FULL_LOAD = (
+    "full-load --provider docker --skip-bench --profile tiny --users 4 --duration 60 "
+    "--warmup 2 --workers 2 --bcrypt-rounds 4"
+)
+
+
+def everything() -> set[str]:
+    return {
+        f"{kind}:{name}" for kind in ("container", "network", "volume") for name in labelled(kind)
+    }
+
+
+def kill_when(home: Path, args: str, marker: str, tmp_path: Path) -> str:
+    """Start `harness args`, SIGKILL it once its stderr shows `marker`; returns that stderr."""
+    err = tmp_path / f"stderr-{marker.strip('= []')}.txt"
+    with err.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args.split(), "--reports", str(tmp_path / "r")],
+            cwd=REPO,
+            env={**os.environ, "HARNESS_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+        deadline = time.monotonic() + 300
+        while marker not in err.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()[-2000:]
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    return err.read_text()
+
+
+@pytest.mark.parametrize("marker", ["starting the docker stack", "== seed", "measuring"])
+def test_kill_9_during_a_throwaway_run_leaves_nothing_after_the_next_command(
+    tmp_path: Path, marker: str
+) -> None:
+    before = everything()
+    home = tmp_path / "home"
+    kill_when(home, FULL_LOAD, marker, tmp_path)
+    left = everything() - before
+    if marker != "starting the docker stack":  # by then nothing may exist yet
+        assert left  # the killed run did leave things behind
+    done = harness(home, "status")
+    assert done.returncode == 0, done.stderr
+    assert everything() - before == set(), done.stderr
+    assert ("removed what killed runs left" in done.stderr) == bool(left)
+
+
+def test_kill_9_of_a_load_on_a_kept_stack_removes_only_the_load_generators(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    assert harness(home, "up", "--provider", "docker", "--bcrypt-rounds", "4").returncode == 0
+    try:
+        stack = harness(home, "status", "--json").stdout
+        load = "load --users 4 --duration 60 --warmup 2 --workers 2"
+        kill_when(home, load, "measuring", tmp_path)
+        assert [n for n in labelled("container") if "worker" in n or "master" in n]
+        done = harness(home, "status")
+        assert "running" in done.stdout and "removed what killed runs left" in done.stderr
+        assert [n for n in labelled("container") if "worker" in n or "master" in n] == []
+        assert harness(home, "status", "--json").stdout == stack  # the kept stack is untouched
+    finally:
+        harness(home, "down")

@@ -298,18 +298,21 @@ def _client_or_none() -> DockerClient | None:
 
 
 class _Signal:
-    """The last stop signal received: SIGTERM is turned into the same clean unwinding as Ctrl-C."""
+    """The last stop signal received; SIGINT and SIGTERM both unwind as KeyboardInterrupt."""
 
     received = signal.SIGINT
 
     @classmethod
-    def on_sigterm(cls, signum: int, _frame: object) -> None:
+    def on_signal(cls, signum: int, _frame: object) -> None:
         cls.received = signal.Signals(signum)
         raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _Signal.on_sigterm)
+    # Explicit for SIGINT too: a shell starting us in the background leaves SIGINT ignored,
+    # and Python then never raises KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, _Signal.on_signal)
+    signal.signal(signal.SIGINT, _Signal.on_signal)
     try:
         return run(sys.argv[1:] if argv is None else argv, os.environ)
     except HarnessError as exc:

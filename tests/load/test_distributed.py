@@ -71,6 +71,14 @@ def test_short_distributed_run(seeded_stack: Path, tmp_path: Path) -> None:
     assert done.returncode == (0 if results["verdict"] == "PASS" else 1)
     names = [n for n in labelled("container") if "locust" in n]
     assert names == []  # master and workers are removed after the run
+    run_dir = (tmp_path / "latest").resolve()
+    assert {"index.html", "summary.md", "junit.xml"} <= {p.name for p in run_dir.iterdir()}
+    state = json.loads(next((seeded_stack / "stacks").glob("*/stack.json")).read_text())
+    password = urlsplit(state["db_dsn"]).password
+    assert password and len(password) >= 24  # random per stack
+    for path in run_dir.rglob("*"):  # nothing the harness writes for the run leaks it
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
 
 
 def test_benchmark_suite_on_the_docker_stack(seeded_stack: Path, tmp_path: Path) -> None:
@@ -134,12 +142,7 @@ def test_make_full_load_end_to_end(tmp_path: Path) -> None:
     for name in ("index.html", "summary.md", "junit.xml"):
         assert (run_dir / name).stat().st_size > 0
     assert results["verdict"] in (run_dir / "summary.md").read_text()
-    state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
-    password = urlsplit(state["db_dsn"]).password
-    assert password and len(password) >= 24  # random per stack
-    for path in run_dir.rglob("*"):  # nothing the harness writes for the run leaks it
-        if path.is_file():
-            assert password.encode() not in path.read_bytes(), path
+
     if results["verdict"] == "PASS":
         assert done.returncode == 0
     else:  # make exits 2 for any failed recipe; its message carries the harness's own exit 1

@@ -59,7 +59,8 @@ def test_kill_9_during_a_throwaway_run_leaves_nothing_after_the_next_command(
     done = harness(home, "status")
     assert done.returncode == 0, done.stderr
     assert everything() - before == set(), done.stderr
-    assert ("removed what killed runs left" in done.stderr) == bool(left)
+    if left:  # (at stack start the daemon may still be creating what the kill left in flight)
+        assert "removed what killed runs left" in done.stderr
 
 
 def test_kill_9_of_a_load_on_a_kept_stack_removes_only_the_load_generators(

@@ -23,7 +23,6 @@ from harness.bench import (
     read_bench_json,
     run_suite,
     save_baseline,
-    tolerance_of,
 )
 from harness.bench import check_name as check_baseline_name
 from harness.errors import StackError
@@ -125,11 +124,10 @@ def _bench_results(
     bench_json = run_dir / BENCH_JSON
     comparison = None
     if baseline_path is not None and bench_json.exists():
-        targets = load_targets(options.targets_file)
         rows = compare(
             read_bench_json(baseline_path),
             read_bench_json(bench_json),
-            {name: tolerance_of(targets, name) for name in targets["benchmarks"]},
+            {row["name"]: row["tolerance"] for row in summary["benchmarks"]},
         )
         table = comparison_table(rows, str(options.compare))
         (run_dir / f"compare-{options.compare}.txt").write_text("\n".join(table) + "\n")

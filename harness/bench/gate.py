@@ -30,6 +30,7 @@ from harness.errors import ConfigError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RESAMPLES = 2000
+DEFAULT_TOLERANCE = 0.15  # when the targets file gives none
 
 
 def check_name(name: str) -> str:
@@ -119,7 +120,7 @@ def compare(
     base, cur = samples_of(baseline), samples_of(current)
     rows = []
     for name in sorted(set(base) | set(cur)):
-        tolerance = tolerances.get(name, 0.15)
+        tolerance = tolerances.get(name, DEFAULT_TOLERANCE)
         row: dict[str, Any] = {"name": name, "tolerance": tolerance}
         if name not in cur or name not in base:
             row["verdict"] = "missing" if name not in cur else "new"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.bench.gate import DEFAULT_TOLERANCE
 from harness.bench.suite.support import p95
 from harness.errors import ConfigError
 
@@ -81,7 +82,7 @@ def load_targets(path: Path | None) -> dict[str, Any]:
                 f"{source}: benchmarks.{name}.p95_ms must be a positive number of milliseconds",
                 "for example: p95_ms = 200",
             )
-        tolerance = table.get("tolerance", defaults.get("tolerance", 0.15))
+        tolerance = table.get("tolerance", defaults.get("tolerance", DEFAULT_TOLERANCE))
         if not isinstance(tolerance, int | float) or not 0 < tolerance < 1:
             raise ConfigError(
                 f"{source}: the tolerance of {name} must be a fraction between 0 and 1",
@@ -92,7 +93,8 @@ def load_targets(path: Path | None) -> dict[str, Any]:
 
 def tolerance_of(targets: dict[str, Any], name: str) -> float:
     table = targets["benchmarks"].get(name, {})
-    return float(table.get("tolerance", targets.get("defaults", {}).get("tolerance", 0.15)))
+    default = targets.get("defaults", {}).get("tolerance", DEFAULT_TOLERANCE)
+    return float(table.get("tolerance", default))
 
 
 def benchmark_names() -> list[str]:
@@ -107,7 +109,7 @@ def benchmark_names() -> list[str]:
 
 def run_suite(request: BenchRequest, progress: Progress) -> dict[str, Any]:
     """Run the suite; returns the summary that results.json carries under "benchmarks"."""
-    load_targets(request.targets_file)
+    targets = load_targets(request.targets_file)
     env = {
         **os.environ,
         "CV_BENCH_TARGET": request.target,
@@ -155,7 +157,7 @@ def run_suite(request: BenchRequest, progress: Progress) -> dict[str, Any]:
             f"the benchmark suite did not run (pytest exit {done.returncode})",
             f"see {request.run_dir / 'bench.log'}",
         )
-    return summarise(json_path, junit_path, seconds, request)
+    return summarise(json_path, junit_path, seconds, request, targets)
 
 
 def _outcomes(junit_path: Path) -> dict[str, tuple[str, str]]:
@@ -175,9 +177,12 @@ def _outcomes(junit_path: Path) -> dict[str, tuple[str, str]]:
 
 
 def summarise(
-    json_path: Path, junit_path: Path, seconds: float, request: BenchRequest
+    json_path: Path,
+    junit_path: Path,
+    seconds: float,
+    request: BenchRequest,
+    targets: dict[str, Any],
 ) -> dict[str, Any]:
-    targets = load_targets(request.targets_file)
     measured: dict[str, dict[str, Any]] = {}
     if json_path.exists():
         for bench in json.loads(json_path.read_text()).get("benchmarks", []):
@@ -191,6 +196,7 @@ def summarise(
             "outcome": outcome,
             "message": message,
             "target_p95_ms": target,
+            "tolerance": tolerance_of(targets, name),
         }
         if bench is not None:
             data = [s * 1000 for s in bench["stats"]["data"]]

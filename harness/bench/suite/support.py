@@ -18,7 +18,6 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -93,7 +92,9 @@ class Database:
     def __init__(self, dsn: str) -> None:
         self.sqlite = dsn.startswith("sqlite")
         if self.sqlite:
-            self.conn: Any = sqlite3.connect(urlsplit(dsn).path, check_same_thread=False)
+            # sqlite:////abs/path.db -> /abs/path.db; mode=rw: never create an empty database
+            path = dsn.removeprefix("sqlite:///")
+            self.conn: Any = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
         else:
             self.conn = psycopg.connect(dsn, autocommit=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import uuid
 from datetime import date, timedelta
 from functools import lru_cache
@@ -31,6 +32,7 @@ def think(low: float, high: float) -> Any:
 
 
 PASSWORD = os.environ.get("CV_SEED_PASSWORD", "Seeded!Rider1")
+REFRESH_MARGIN_S = 60.0  # renew this long (at most a quarter of its life) before expiry
 NEW_PASSWORD = "Load!Test1234"  # noqa: S105 -- accounts the load test creates
 DESCRIPTION = (
     "A load-test ride along quiet lanes and forest tracks, with a long climb before lunch "
@@ -93,6 +95,8 @@ class _Api:
 
     client: Any
     token: str | None = None
+    refresh_token: str | None = None
+    token_expires: float = 0.0  # time.monotonic() when the access token runs out
     username: str | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -103,7 +107,29 @@ class _Api:
             self.client.cookiejar = self.client.client.cookiejar = None
 
     def auth(self) -> dict[str, str]:
+        """The bearer header; renews the access token first when it is about to run out.
+
+        Access tokens live 15 minutes (expires_in 900): a user of a longer run refreshes, as a
+        real client does, instead of sending an expired token and counting 401s.
+        """
+        if self.token and self.refresh_token and time.monotonic() >= self.token_expires:
+            self.refresh()
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def keep_tokens(self, data: dict[str, Any]) -> None:
+        self.token = data.get("access_token")
+        self.refresh_token = data.get("refresh_token")
+        lifetime = float(data.get("expires_in") or 0)
+        self.token_expires = time.monotonic() + lifetime - min(REFRESH_MARGIN_S, lifetime / 4)
+
+    def refresh(self) -> None:
+        response = self.call(
+            "POST",
+            "/auth/refresh",
+            "/auth/refresh",
+            params={"refresh_token": self.refresh_token},
+        )
+        self.keep_tokens((json_of(response) or {}).get("data") or {})
 
     def call(self, method: str, path: str, name: str, *expected: int, **kwargs: Any) -> Any:
         """One request grouped under `name`, failed unless its status is expected.
@@ -124,8 +150,7 @@ class _Api:
     def login(self, login: str, password: str) -> bool:
         body = {"login": login, "password": password}
         response = self.call("POST", "/auth/login", "/auth/login", json=body)
-        data = (json_of(response) or {}).get("data") or {}
-        self.token = data.get("access_token")
+        self.keep_tokens((json_of(response) or {}).get("data") or {})
         return bool(self.token)
 
     def public_feed(self) -> list[dict[str, Any]]:

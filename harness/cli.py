@@ -6,8 +6,10 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,12 +18,16 @@ from docker import DockerClient
 from harness import stack
 from harness.bench_runs import BenchOptions, check_bench_options, run_bench
 from harness.errors import ConfigError, HarnessError
-from harness.images import BASE_MODES, build_images
+from harness.images import BASE_MODES, build_images, tag_latest
+from harness.labels import Owner
+from harness.load.runner import run_remote_workers
 from harness.load.shapes import SCENARIOS, SHAPES
+from harness.monitor.services import DOWN_GRACE_S
 from harness.pipeline import REPO_ROOT, SeedOptions, UpOptions, bring_up, seed_current
 from harness.report import build_report
 from harness.runs import LoadOptions, full_load, run_load, running_stack
 from harness.seed import PROFILES
+from harness.stack import watchdog
 from harness.stack.docker_provider import docker_client
 
 
@@ -56,6 +62,13 @@ _positive = _at_least(1)
 _count = _at_least(0)
 
 
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535)")
+    return value
+
+
 def _load_arguments(p: argparse.ArgumentParser, default_duration: int | None = None) -> None:
     p.add_argument("--shape", choices=sorted(SHAPES), default="load")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
@@ -70,6 +83,13 @@ def _load_arguments(p: argparse.ArgumentParser, default_duration: int | None = N
     p.add_argument("--reports", type=Path, help="where run folders go (default ./reports)")
     p.add_argument("--http-client", choices=("fast", "stock"), default="fast")
     p.add_argument("--ui", action="store_true", help="Locust UI on 127.0.0.1:8089; Ctrl-C ends it")
+    p.add_argument(
+        "--down-grace",
+        type=_positive,
+        default=int(DOWN_GRACE_S),
+        metavar="SECONDS",
+        help="stop the load once a stack service has been down this long (default 20)",
+    )
 
 
 def _load_options(args: argparse.Namespace) -> LoadOptions:
@@ -85,6 +105,7 @@ def _load_options(args: argparse.Namespace) -> LoadOptions:
         reports_dir=args.reports,
         http_client=args.http_client,
         ui=args.ui,
+        down_grace_s=args.down_grace,
     )
 
 
@@ -112,6 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clean", help="remove what crashed runs left behind")
     ld = sub.add_parser("load", help="distributed Locust against the current stack, with a verdict")
     _load_arguments(ld)
+    ld.add_argument(
+        "--remote-workers",
+        type=_count,
+        default=0,
+        help="also wait for this many workers from other machines (`harness worker`)",
+    )
+    ld.add_argument(
+        "--master-bind",
+        default="127.0.0.1",
+        help="address the master listens on for remote workers, for this run only",
+    )
+    ld.add_argument("--master-port", type=_port, help="the master's port (default: a free one)")
+    wk = sub.add_parser("worker", help="Locust workers here for a master on another machine")
+    wk.add_argument("--master-host", required=True, help="the machine running `harness load`")
+    wk.add_argument("--master-port", type=_port, default=5557)
+    wk.add_argument("--processes", type=_positive, default=os.cpu_count() or 1)
+    wk.add_argument("--http-client", choices=("fast", "stock"), default="fast")
     fl = sub.add_parser("full-load", help="images, stack, seed, load and verdict in one go")
     _load_arguments(fl, default_duration=60)
     fl.add_argument("--profile", choices=sorted(PROFILES), default="small", help="seed profile")
@@ -150,10 +188,15 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     home = stack.harness_home(environ, REPO_ROOT)
     if args.command in REAPING_COMMANDS:
         _reap(home)
+    if args.command in WATCHED_COMMANDS:
+        _Watchdog.start(home)
     if args.command == "images":
         built = build_images(REPO_ROOT, base=args.base, progress=stderr_progress)
-        for name, tag in zip(("backend", "locust", "postgres"), built.tags, strict=True):
-            print(f"{name:<9} {tag}")
+        aliases = tag_latest(built)
+        for name, tag, alias in zip(
+            ("backend", "locust", "postgres"), built.tags, aliases, strict=True
+        ):
+            print(f"{name:<9} {tag}  (also {alias}, for compose/)")
         return 0
     if args.command == "up":
         options = UpOptions(
@@ -183,7 +226,17 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     if args.command == "status":
         return _status(home, args.json)
     if args.command == "load":
-        return run_load(running_stack(environ), _load_options(args), environ, stderr_progress)
+        load_options = replace(
+            _load_options(args),
+            remote_workers=args.remote_workers,
+            master_bind=args.master_bind,
+            master_port=args.master_port,
+        )
+        return run_load(running_stack(environ), load_options, environ, stderr_progress)
+    if args.command == "worker":
+        return run_remote_workers(
+            args.master_host, args.master_port, args.processes, args.http_client, stderr_progress
+        )
     if args.command == "bench":
         bench_options = BenchOptions(
             rounds=args.rounds,
@@ -243,11 +296,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     if args.command == "clean":
         report = stack.clean(home, _client_or_none())
         if report.total:
-            print(
-                f"removed {report.containers} container(s), {report.networks} network(s), "
-                f"{report.volumes} volume(s), {report.folders} folder(s) of "
-                f"{len(report.stacks)} orphaned stack(s)"
-            )
+            print(f"removed {report.describe()} of {len(report.stacks)} orphaned stack(s)")
         else:
             print("nothing to clean")
         return 0
@@ -278,16 +327,29 @@ def _status(home: Path, as_json: bool) -> int:
 
 
 REAPING_COMMANDS = ("up", "down", "status", "load", "bench", "seed", "full-load")
+WATCHED_COMMANDS = ("up", "load", "bench", "seed", "full-load")  # those that create objects
+
+
+class _Watchdog:
+    """This command's watcher (harness.stack.watchdog), stopped when the command ends itself."""
+
+    process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def start(cls, home: Path) -> None:
+        cls.process = watchdog.spawn(home, Owner.current())
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.process is not None and cls.process.poll() is None:
+            cls.process.terminate()  # we cleaned up ourselves; nothing for it to do
 
 
 def _reap(home: Path) -> None:
     """Every command that touches stacks first removes what a killed run left behind."""
     found = stack.clean(home, _client_or_none())
     if found.total:
-        stderr_progress(
-            f"removed what killed runs left: {found.containers} container(s), "
-            f"{found.networks} network(s), {found.volumes} volume(s), {found.folders} folder(s)"
-        )
+        stderr_progress(f"removed what killed runs left: {found.describe()}")
 
 
 def _client_or_none() -> DockerClient | None:
@@ -322,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = "terminated" if _Signal.received == signal.SIGTERM else "interrupted"
         print(f"{name}: partial results (if any) are in the run folder", file=sys.stderr)
         return 128 + int(_Signal.received)  # 130 for Ctrl-C, 143 for SIGTERM
+    finally:
+        _Watchdog.stop()  # every way out that runs this line has done its own clean-up
 
 
 if __name__ == "__main__":

@@ -56,3 +56,17 @@ def owner_of(labels: dict[str, str]) -> Owner | None:
         return Owner(int(labels[OWNER_PID]), labels.get(OWNER_START, ""))
     except (KeyError, ValueError):
         return None
+
+
+# Processes the harness starts outside Docker (Locust master and workers) carry their owner in
+# this variable, so a reaper can find and stop them once that owner is gone.
+OWNER_ENV = "HARNESS_OWNER"
+
+
+def owner_environment(owner: Owner) -> dict[str, str]:
+    return {OWNER_ENV: f"{owner.pid}:{owner.start}"}
+
+
+def owner_from_environment(environ: dict[str, str]) -> Owner | None:
+    pid, _, start = environ.get(OWNER_ENV, "").partition(":")
+    return Owner(int(pid), start) if pid.isdigit() else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import platform
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from harness.bench_runs import BenchOptions, bench_phase, check_bench_options
 from harness.errors import ConfigError, StackError
@@ -21,6 +23,13 @@ from harness.labels import Owner, labels_for
 from harness.load.runner import LoadPlan, read_endpoints, run_in_docker, run_locally
 from harness.load.shapes import resolve_shape, user_classes
 from harness.monitor import MonitorRequest, Monitors
+from harness.monitor.services import (
+    DOWN_GRACE_S,
+    ContainerWatch,
+    Incident,
+    ProcessWatch,
+    ServiceWatch,
+)
 from harness.pipeline import REPO_ROOT, Progress, SeedOptions, UpOptions, bring_up, seed_stack
 from harness.report import build_report
 from harness.run_folder import (
@@ -49,6 +58,10 @@ class LoadOptions:
     reports_dir: Path | None = None
     http_client: str = "fast"
     ui: bool = False
+    down_grace_s: float = DOWN_GRACE_S
+    remote_workers: int = 0  # workers other machines add with `harness worker`
+    master_bind: str = "127.0.0.1"  # where the master listens for them, for this run only
+    master_port: int | None = None
 
 
 def _seed_info(state: StackState) -> tuple[Path | None, str, dict[str, Any] | None]:
@@ -115,6 +128,7 @@ def run_load(
         options.shape, options.users, options.duration_s, options.spawn_rate, options.warmup_s
     )
     load_slo(options.slo_file)
+    check_remote_workers(state, options)
     run_dir = new_run_dir(reports_root(options.reports_dir, environ), shape.name)
     with monitored(state, run_dir, progress):
         return load_phase(state, options, environ, progress, run_dir)
@@ -152,29 +166,52 @@ def load_phase(
         usernames_file=usernames,
         password=password,
         http_client=options.http_client,
+        remote_workers=options.remote_workers,
     )
     started = datetime.now(UTC)
     progress(
         f"load: shape {shape.name}, {shape.users} users, {shape.warmup_s}s warm-up + "
         f"{shape.duration_s}s, {workers} worker(s), scenario {options.scenario} -> {run_dir}"
     )
-    if state.provider == "docker":
-        images = build_images(REPO_ROOT, progress=lambda _: None)
-        outcome = run_in_docker(
-            plan,
-            image=images.locust,
-            network=str(state.network),
-            target="http://backend:8000",
-            labels=labels_for(state.stack_id, Owner.current(), "locust"),
-            name_prefix=f"{state.stack_id}-{run_dir.name}",
-            progress=progress,
-            ui_port=8089 if options.ui else None,
-        )
-    else:
-        outcome = run_locally(plan, target=state.backend_url, progress=progress, ui=options.ui)
+    watch = service_watch(state, options.down_grace_s)
+    try:
+        abort = watch.abort_reason if watch is not None else None
+        if state.provider == "docker":
+            images = build_images(REPO_ROOT, progress=lambda _: None)
+            outcome = run_in_docker(
+                plan,
+                image=images.locust,
+                network=str(state.network),
+                target="http://backend:8000",
+                labels=labels_for(state.stack_id, Owner.current(), "locust"),
+                name_prefix=f"{state.stack_id}-{run_dir.name}",
+                progress=progress,
+                ui_port=8089 if options.ui else None,
+                abort=abort,
+            )
+        else:
+            outcome = run_locally(
+                plan,
+                target=state.backend_url,
+                progress=progress,
+                ui=options.ui,
+                abort=abort,
+                master_bind=options.master_bind,
+                master_port=options.master_port,
+            )
+    finally:
+        if watch is not None:
+            watch.stop()
+            watch.save_log_tails(run_dir, stack_secrets(state))
+    incidents = watch.records() if watch is not None else []
     endpoints, aggregate = read_endpoints(run_dir)
     rows, verdict = evaluate(slo, endpoints)
     warnings = []
+    if incidents:
+        verdict = "FAIL"
+        warnings += [f"service incident: {Incident(**i).describe()}" for i in incidents]
+    if outcome.aborted:
+        warnings.append(f"aborted, partial results: {outcome.aborted}")
     if outcome.saturated:
         warnings.append(
             "load generator saturated: a worker ran above 90 % CPU; results are not trustworthy"
@@ -192,6 +229,7 @@ def load_phase(
             "scenario": options.scenario,
             "user_classes": list(classes),
             "workers": workers,
+            "remote_workers": options.remote_workers,
             "http_client": options.http_client,
             "provider": state.provider,
             "stack_id": state.stack_id,
@@ -203,12 +241,14 @@ def load_phase(
             "python": sys.version.split()[0],
             "slo_file": slo.source,
             "seed": seed_summary,
-            "partial": outcome.interrupted,
+            "partial": outcome.interrupted or outcome.aborted is not None,
+            "aborted": outcome.aborted,
         },
         "endpoints": endpoints,
         "aggregate": aggregate,
         "slo": rows,
         "benchmarks": bench,
+        "incidents": incidents,
         "verdict": verdict,
         "load_generator_saturated": outcome.saturated,
         "warnings": warnings,
@@ -220,6 +260,47 @@ def load_phase(
     if outcome.interrupted:
         raise KeyboardInterrupt
     return EXIT_PASS if verdict == "PASS" else EXIT_FAIL
+
+
+def check_remote_workers(state: StackState, options: LoadOptions) -> None:
+    """Workers on other machines need a master they can reach and a target they can reach."""
+    try:
+        address = ipaddress.ip_address(options.master_bind)
+    except ValueError:
+        raise ConfigError(
+            f"--master-bind {options.master_bind!r} is not an IP address",
+            "give the address to listen on: 0.0.0.0 (every interface) or one of this machine's",
+        ) from None
+    if not options.remote_workers:
+        if not address.is_loopback or options.master_port is not None:
+            raise ConfigError(
+                "--master-bind and --master-port only go with --remote-workers",
+                "the master's port is opened only for a run that expects remote workers",
+            )
+        return
+    if state.provider != "external":
+        raise ConfigError(
+            f"remote workers cannot reach this {state.provider} stack: its backend "
+            f"({state.backend_url}) listens on this machine only",
+            "point the harness at a backend every machine can reach: `harness up --target URL` "
+            "(with --allow-remote-target if it is not on this machine), then "
+            "`harness load --remote-workers N --master-bind 0.0.0.0`",
+        )
+
+
+def service_watch(state: StackState, grace_s: float) -> ServiceWatch | None:
+    """What watches the stack's services during the load; nothing for an external target."""
+    if state.provider == "docker":
+        return ContainerWatch(f"{STACK_LABEL}={state.stack_id}", grace_s=grace_s).start()
+    if state.provider == "local" and state.pid is not None:
+        return ProcessWatch(state.pid, Path(state.folder) / "backend.log", grace_s).start()
+    return None
+
+
+def stack_secrets(state: StackState) -> list[str]:
+    """Values that must not reach the run folder: the database password of the stack's DSN."""
+    password = urlsplit(state.db_dsn).password if state.db_dsn else None
+    return [unquote(password)] if password else []
 
 
 def slo_table(rows: list[dict[str, Any]], verdict: str, warnings: list[str]) -> list[str]:

@@ -22,6 +22,14 @@ def taken_port() -> Iterator[int]:
 
 
 @pytest.fixture(scope="module")
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("inputs")
     (root / "broken.toml").write_text("users = [\n")
@@ -60,19 +68,30 @@ CASES: list[tuple[str, str, str]] = [
     ("bench --db-dsn postgresql://u@127.0.0.1/db", "only go with --target", "stray DSN"),
     ("report {files}/nowhere", "no run folder", "report of a missing folder"),
     ("report {files}/not-a-run", "no results.json", "report of a folder that is no run"),
+    ("worker", "--master-host", "worker without a master"),
+    ("worker --master-host=", "no master host given", "empty master host"),
+    ("worker --master-host 127.0.0.1 --master-port 70000", "not a TCP port", "bad master port"),
+    ("worker --master-host 127.0.0.1 --master-port {closed}", "cannot reach", "no master there"),
+    ("load --down-grace 0", "must be 1 or more", "zero down grace"),
 ]
 
 
 @pytest.mark.parametrize(("args", "needle", "what"), CASES, ids=[c[2] for c in CASES])
 def test_bad_input_is_a_clear_error(
-    args: str, needle: str, what: str, tmp_path: Path, taken_port: int, files: Path
+    args: str,
+    needle: str,
+    what: str,
+    tmp_path: Path,
+    taken_port: int,
+    closed_port: int,
+    files: Path,
 ) -> None:
     home, reports = tmp_path / "home", tmp_path / "reports"
     earlier = reports / "20260101-000000-load"
     earlier.mkdir(parents=True)
     (earlier / "results.json").write_text('{"verdict": "PASS"}')
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    argv = args.format(files=files, port=taken_port).split()
+    argv = args.format(files=files, port=taken_port, closed=closed_port).split()
     done = harness_with_env(home, {"HARNESS_REPORTS": str(reports)}, *argv, timeout=120)
     assert done.returncode == 2, (what, done.stdout, done.stderr)
     assert re.search(r"^error: .+\nhint: .+", done.stderr, re.MULTILINE), done.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.images.base import BASE_MODES, BaseMode
-from harness.images.build import BuiltImages, build_images
+from harness.images.build import BuiltImages, build_images, tag_latest
 from harness.images.labels import HARNESS_LABEL, HARNESS_LABEL_VALUE, IMAGE_PREFIX
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "BaseMode",
     "BuiltImages",
     "build_images",
+    "tag_latest",
 ]

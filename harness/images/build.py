@@ -156,6 +156,20 @@ def _build_all(
     )
 
 
+LATEST = "latest"
+
+
+def tag_latest(built: BuiltImages, docker: DockerCli | None = None) -> tuple[str, str, str]:
+    """Also tag the three images `:latest`: the names compose/ and the Kubernetes files use."""
+    docker = docker or DockerCli()
+    aliases = []
+    for tag in built.tags:
+        alias = f"{tag.rsplit(':', 1)[0]}:{LATEST}"
+        docker.tag(tag, alias)
+        aliases.append(alias)
+    return (aliases[0], aliases[1], aliases[2])
+
+
 def python_image_tag(root: Path, spec: PythonImageSpec, base: BaseImage, arch: str) -> str:
     """The content-addressed tag of a Python image, from everything that goes into it."""
     inputs = _paths(spec.dockerfile, ".dockerignore", *spec.sources, spec.lock)

@@ -138,6 +138,14 @@ class DockerCli:
         image_id = done.stdout.strip()
         return image_id if done.returncode == 0 and image_id else None
 
+    def tag(self, source: str, target: str) -> None:
+        done = self._run("tag", source, target)
+        if done.returncode != 0:
+            raise ImageBuildError(
+                f"`docker tag {source} {target}` failed: {done.stderr.strip()}",
+                "check that the image exists (`docker images`) and the daemon is healthy",
+            )
+
     def pull(self, ref: str, *, timeout: float = 900) -> Streamed:
         """Try to pull `ref`; the caller decides whether a failure is fatal."""
         return stream([self.executable, "pull", ref], timeout=timeout, env=self.environ)

@@ -21,16 +21,21 @@ from typing import Any
 import docker
 import docker.errors
 
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
+from harness.labels import Owner, owner_environment
 
 SCENARIO_FILES = ("contravento.py", "staged_shape.py")
 IMAGE_SCENARIOS = "/locust/scenarios"
 LOCAL_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+# Someone has to start `harness worker` on each other machine once the master listens.
+REMOTE_WORKERS_WAIT_S = 300
+GAVE_UP_ON_WORKERS = "Gave up waiting for workers to connect"
 # What Locust logs when a worker (or a lone process) runs out of CPU.
 SATURATION_MARKERS = ("exceeded cpu threshold", "CPU usage above 90%")
 PROGRESS_EVERY_S = 5.0
 
 Progress = Callable[[str], None]
+Abort = Callable[[], str | None] | None  # polled while the load runs; a reason stops it
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class LoadPlan:
     usernames_file: Path | None
     password: str
     http_client: str = "fast"  # fast (FastHttpUser) | stock (HttpUser)
+    remote_workers: int = 0  # workers from other machines (`harness worker`), local master only
 
     def environment(self, usernames_path: str) -> dict[str, str]:
         return {
@@ -59,6 +65,7 @@ class LoadPlan:
 class LoadOutcome:
     saturated: bool
     interrupted: bool = False
+    aborted: str | None = None  # why the load was stopped early (a stack service went down)
     logs: list[Path] = field(default_factory=list)
 
 
@@ -82,9 +89,9 @@ def locust_args(plan: LoadPlan, scenarios: str, results: str, target: str, ui: b
         "--loglevel",
         "INFO",
         "--expect-workers",
-        str(plan.workers),
+        str(plan.workers + plan.remote_workers),
         "--expect-workers-max-wait",
-        "60",
+        str(REMOTE_WORKERS_WAIT_S if plan.remote_workers else 60),
     ]
     if not ui:
         args += ["--headless", "--only-summary"]
@@ -141,6 +148,7 @@ def run_in_docker(
     name_prefix: str,
     progress: Progress,
     ui_port: int | None = None,
+    abort: Abort = None,
 ) -> LoadOutcome:
     client = docker.from_env(timeout=60)
     plan.run_dir.chmod(0o777)  # the load image runs as an unprivileged user
@@ -178,8 +186,8 @@ def run_in_docker(
                     labels={**labels, "org.contravento.harness.role": "locust-worker"},
                 )
             )
-        outcome.interrupted = _wait(lambda: _exited(master), plan, progress, ui_port is not None)
-        if outcome.interrupted:
+        _wait(lambda: _exited(master), plan, progress, ui_port is not None, abort, outcome)
+        if outcome.interrupted or outcome.aborted:
             master.stop(timeout=30)  # SIGTERM: Locust writes its final CSV/HTML before exiting
     finally:
         for i, container in enumerate(containers):
@@ -199,17 +207,30 @@ def _exited(container: Any) -> bool:
     return str(container.status) in ("exited", "dead")
 
 
-def _wait(done: Callable[[], bool], plan: LoadPlan, progress: Progress, ui: bool) -> bool:
-    """Until the master exits; True when interrupted (Ctrl-C) or, for the UI, never ending."""
+def _wait(
+    done: Callable[[], bool],
+    plan: LoadPlan,
+    progress: Progress,
+    ui: bool,
+    abort: Abort,
+    outcome: LoadOutcome,
+) -> None:
+    """Until the master exits, Ctrl-C (outcome.interrupted) or `abort` gives a reason."""
     began = time.monotonic()
-    deadline = began + plan.total_s + 180
+    allowed = plan.total_s + 180 + (REMOTE_WORKERS_WAIT_S if plan.remote_workers else 0)
+    deadline = began + allowed
     last = 0.0
     try:
         while not done():
+            reason = abort() if abort is not None else None
+            if reason is not None:
+                outcome.aborted = reason
+                progress(f"stopping the load: {reason}")
+                return
             now = time.monotonic()
             if not ui and now > deadline:
                 raise HarnessError(
-                    f"the Locust master did not finish within {plan.total_s + 180}s",
+                    f"the Locust master did not finish within {allowed}s",
                     f"see {plan.run_dir}/master.log",
                 )
             if not ui and now - last >= PROGRESS_EVERY_S:
@@ -217,21 +238,39 @@ def _wait(done: Callable[[], bool], plan: LoadPlan, progress: Progress, ui: bool
                 last = now
             time.sleep(0.5)  # polling the master's state, not waiting for readiness
     except KeyboardInterrupt:
-        return True
-    return False
+        outcome.interrupted = True
 
 
 def run_locally(
-    plan: LoadPlan, *, target: str, progress: Progress, ui: bool = False
+    plan: LoadPlan,
+    *,
+    target: str,
+    progress: Progress,
+    ui: bool = False,
+    abort: Abort = None,
+    master_bind: str = "127.0.0.1",
+    master_port: int | None = None,
 ) -> LoadOutcome:
-    env = {**os.environ, **plan.environment(str(plan.usernames_file or ""))}
+    """Master and workers as processes; with remote workers the master also waits for those."""
+    env = {
+        **os.environ,
+        **plan.environment(str(plan.usernames_file or "")),
+        **owner_environment(Owner.current()),  # a reaper stops them if we are killed
+    }
     scenarios = str(LOCAL_SCENARIOS)
-    master_port = _free_port()
+    master_port = master_port or _free_port()
     args = locust_args(plan, scenarios, str(plan.run_dir), target, ui)
-    args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port)]
+    args += ["--master-bind-host", master_bind, "--master-bind-port", str(master_port)]
     if ui:
         args += ["--web-host", "127.0.0.1", "--web-port", "8089"]
     worker = [*worker_args(scenarios, "127.0.0.1", plan.classes), "--master-port", str(master_port)]
+    if plan.remote_workers:
+        progress(
+            f"the Locust master listens on {master_bind}:{master_port} for this run only; "
+            f"waiting up to {REMOTE_WORKERS_WAIT_S}s for {plan.remote_workers} remote worker(s): "
+            f"on each machine run `harness worker --master-host <this machine> "
+            f"--master-port {master_port}`"
+        )
     commands = [args] + [worker] * plan.workers
     logs = [plan.run_dir / "master.log"]
     logs += [plan.run_dir / f"worker-{i + 1}.log" for i in range(plan.workers)]
@@ -248,7 +287,7 @@ def run_locally(
                         stderr=subprocess.STDOUT,
                     )
                 )
-        outcome.interrupted = _wait(lambda: procs[0].poll() is not None, plan, progress, ui)
+        _wait(lambda: procs[0].poll() is not None, plan, progress, ui, abort, outcome)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -258,6 +297,13 @@ def run_locally(
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    if plan.remote_workers and GAVE_UP_ON_WORKERS in logs[0].read_text(errors="replace"):
+        raise HarnessError(
+            f"not all {plan.remote_workers} remote worker(s) connected within "
+            f"{REMOTE_WORKERS_WAIT_S}s, so the master did not start the load",
+            f"run `harness worker --master-host <this machine> --master-port {master_port}` on "
+            "each other machine while the master waits, and check that they can reach it",
+        )
     outcome.saturated = saturated(logs)
     return outcome
 
@@ -307,3 +353,49 @@ def _num(text: str) -> float:
         return float(text)
     except ValueError:
         return 0.0  # Locust writes N/A for endpoints without samples
+
+
+def run_remote_workers(
+    master_host: str, master_port: int, processes: int, http_client: str, progress: Progress
+) -> int:
+    """`harness worker`: Locust workers on this machine for a master on another one.
+
+    They run until that master's run ends (it tells them to quit); the master decides the
+    target, the users and the duration. Returns the workers' worst exit code.
+    """
+    if not master_host.strip():
+        raise ConfigError(
+            "no master host given", "name the machine running `harness load --remote-workers N`"
+        )
+    try:
+        socket.create_connection((master_host, master_port), timeout=5).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach a Locust master at {master_host}:{master_port} ({exc})",
+            "start the load first on the master's machine (`harness load --remote-workers N "
+            "--master-bind 0.0.0.0`), then use the address and port it prints; check firewalls",
+        ) from None
+    env = {**os.environ, "CV_HTTP_CLIENT": http_client, **owner_environment(Owner.current())}
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        *worker_args(str(LOCAL_SCENARIOS), master_host, ()),
+        "--master-port",
+        str(master_port),
+    ]
+    progress(f"starting {processes} Locust worker(s) for the master at {master_host}:{master_port}")
+    procs = [subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL) for _ in range(processes)]
+    try:
+        codes = [proc.wait() for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    progress(f"the master ended the run; worker exit codes: {codes}")
+    return max(codes)

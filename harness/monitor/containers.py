@@ -117,9 +117,7 @@ class ContainerSampler:
             for container in found:
                 thread = self._streams.get(container.id)
                 if thread is not None and thread.is_alive():
-                    continue
-                if thread is not None:
-                    continue  # its stream ended: the container stopped; do not reopen
+                    continue  # a stream ends when its container stops; a restarted one reopens
                 thread = threading.Thread(
                     target=self._follow,
                     args=(container,),

@@ -16,6 +16,8 @@ STYLE = """
 :root { --fail: #b3261e; --fail-bg: #fdecea; --pass: #1b6e33; --pass-bg: #e7f4ea;
   --warn-bg: #fff6db; --line: #d8dce0; --muted: #5f6b76; }
 * { box-sizing: border-box; }
+pre.log { background: #f6f8fa; border: 1px solid var(--line); padding: 8px 10px;
+  font-size: 12px; max-height: 420px; overflow: auto; white-space: pre-wrap; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   margin: 0 auto; max-width: 1240px; padding: 16px 24px 48px; color: #1d2327; }
 h1 { font-size: 20px; margin: 8px 0 12px; font-weight: 600; }

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.report.redact import redact
+from harness.report.redact import redact, redact_text
 
 KNOWN_SCHEMA_VERSIONS = (1,)
 RESULTS = "results.json"
@@ -24,6 +24,8 @@ LOCUST_HISTORY = "locust_stats_history.csv"
 CONTAINERS = "monitor/containers.jsonl"
 POSTGRES = "monitor/postgres.jsonl"
 TOP_QUERIES = "monitor/pg_top_queries.json"
+SERVICE_LOGS = "services"  # the tail of each service that crashed or restarted during the load
+LOG_TAIL_MAX_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class RunFolder:
     containers: list[dict[str, Any]] | None = None
     postgres: list[dict[str, Any]] | None = None
     top_queries: list[dict[str, Any]] | None = None
+    service_logs: dict[str, str] = field(default_factory=dict)  # service -> its log's tail
     # file -> what could not be read of it (a crash mid-write leaves half a line)
     unreadable: dict[str, str] = field(default_factory=dict)
 
@@ -66,6 +69,7 @@ def read_run(run_dir: Path) -> RunFolder:
         containers=containers,
         postgres=postgres,
         top_queries=_read_top_queries(run_dir, unreadable),
+        service_logs=_read_service_logs(run_dir, results),
         unreadable=unreadable,
     )
 
@@ -206,6 +210,23 @@ def _read_top_queries(run_dir: Path, unreadable: dict[str, str]) -> list[dict[st
         return None
     queries: list[dict[str, Any]] = redact([q for q in data if isinstance(q, dict)])
     return queries
+
+
+def _read_service_logs(run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
+    """The log tails the incidents point to; only files inside the run's services folder."""
+    logs: dict[str, str] = {}
+    incidents = results.get("incidents")
+    for incident in incidents if isinstance(incidents, list) else []:
+        if not isinstance(incident, dict) or not isinstance(incident.get("log_tail"), str):
+            continue
+        name = Path(incident["log_tail"]).name
+        service = str(incident.get("service"))
+        try:
+            text = (run_dir / SERVICE_LOGS / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        logs[service] = redact_text(text[-LOG_TAIL_MAX_CHARS:])
+    return logs
 
 
 def _skipped(lines: int) -> str:

@@ -1,6 +1,7 @@
 """junit.xml: one test case per SLO row and per benchmark, so CI shows what failed by name.
 
-Suites: "slo" (classname slo, name "METHOD /path [group]") and "bench" (classname bench).
+Suites: "slo" (classname slo, name "METHOD /path [group]"), "bench" (classname bench) and,
+when a stack service crashed or restarted during the load, "services" (one failing case each).
 A failing case carries observed against target in its failure message. A run that failed
 without any failing row (no requests at all, say) gets a failing "run" case, so a CI
 reading only this file never sees green for a red run.
@@ -14,7 +15,7 @@ from typing import Any
 
 from harness.report.figures import ms, percent, text
 from harness.report.inputs import RunFolder
-from harness.report.overview import reasons, verdict
+from harness.report.overview import incident_line, reasons, verdict
 from harness.report.tables import bench_rows, dicts, mapping, slo_name, slo_rows
 
 # Characters XML 1.0 cannot hold at all, escaped or not (an ANSI colour code in a message).
@@ -83,6 +84,18 @@ def _bench_case(bench: dict[str, Any], compared: dict[str, Any] | None) -> ET.El
     return case
 
 
+def _incident_case(incident: dict[str, Any]) -> ET.Element:
+    case = ET.Element("testcase", classname="services", name=text(incident.get("service")))
+    case.set("time", "0")
+    line = incident_line(incident)
+    failure = ET.SubElement(case, "failure", message=line)
+    failure.set("type", "ServiceIncident")
+    failure.text = line + (
+        f"; log tail: {incident['log_tail']}" if incident.get("log_tail") else ""
+    )
+    return case
+
+
 def _suite(name: str, cases: list[ET.Element], seconds: float) -> ET.Element:
     suite = ET.Element("testsuite", name=name)
     for key, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
@@ -115,7 +128,11 @@ def render_junit(run: RunFolder) -> str:
         summary = results.get("benchmarks")
         seconds = _seconds(summary.get("seconds")) if isinstance(summary, dict) else 0.0
         suites.append(_suite("bench", bench, seconds))
-    failing = any(c.find("failure") is not None or c.find("error") is not None for c in slo + bench)
+    services = [_incident_case(i) for i in dicts(results.get("incidents"))]
+    if services:
+        suites.append(_suite("services", services, 0.0))
+    cases = slo + bench + services
+    failing = any(c.find("failure") is not None or c.find("error") is not None for c in cases)
     if verdict(results) != "PASS" and not failing:
         case = ET.Element("testcase", classname="run", name="verdict", time="0")
         why = "; ".join(reasons(results)) or "the run did not pass"

@@ -21,8 +21,8 @@ def is_bench_only(results: dict[str, Any]) -> bool:
 
 
 def reasons(results: dict[str, Any]) -> list[str]:
-    """One line per part of the verdict: SLO rows, benchmarks, the baseline gate."""
-    lines = []
+    """One line per part of the verdict: incidents, SLO rows, benchmarks, the baseline gate."""
+    lines = [f"service incident: {incident_line(i)}" for i in dicts(results.get("incidents"))]
     rows = slo_rows(results)
     failed = [r for r in rows if not r.get("passed")]
     if rows:
@@ -55,6 +55,25 @@ def reasons(results: dict[str, Any]) -> list[str]:
             else f"no regression against baseline {baseline!r}"
         )
     return lines
+
+
+def incident_line(incident: dict[str, Any]) -> str:
+    """A stack service that went down during the load, as results.json recorded it."""
+    service = text(incident.get("service"))
+    code = incident.get("exit_code")
+    what = (
+        "was killed for lack of memory"
+        if incident.get("event") == "oom"
+        else "exited" + (f" with code {code}" if isinstance(code, int) else "")
+    )
+    at = number(incident.get("at_s"), 0)
+    back = incident.get("back_after_s")
+    after = (
+        f"restarted {number(back, 0)} s later"
+        if isinstance(back, int | float)
+        else "did not come back"
+    )
+    return f"{service} {what} {at} s into the load and {after}"
 
 
 def warnings(run: RunFolder) -> list[str]:

@@ -14,12 +14,20 @@ from typing import Any
 
 from harness.report.assets import SCRIPT, STYLE, script_hash
 from harness.report.inputs import CONTAINERS, LOCUST_HISTORY, POSTGRES, TOP_QUERIES, RunFolder
-from harness.report.overview import is_bench_only, metadata, reasons, verdict, warnings
+from harness.report.overview import (
+    incident_line,
+    is_bench_only,
+    metadata,
+    reasons,
+    verdict,
+    warnings,
+)
 from harness.report.series import by_container, chart_data, connection_states, origin
 from harness.report.tables import (
     Table,
     bench_table,
     container_table,
+    dicts,
     endpoint_table,
     slo_table,
     top_queries_table,
@@ -94,6 +102,23 @@ def _warnings_section(run: RunFolder) -> str:
         return '<section id="warnings"><h2>Warnings</h2><p>None.</p></section>'
     items = "".join(f"<li>{escape(w)}</li>" for w in found)
     return f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
+
+
+def _incidents_section(run: RunFolder) -> str:
+    """Stack services that crashed or restarted during the load, with their logs' tails."""
+    if "incidents" not in run.results:
+        return ""  # not watched in this run (a benchmark-only run, an older harness)
+    incidents = dicts(run.results.get("incidents"))
+    if not incidents:
+        body = "<p>No stack service crashed or restarted during the load.</p>"
+    else:
+        lines = "".join(f"<li>{escape(incident_line(i))}</li>" for i in incidents)
+        tails = "".join(
+            f'<h3>Last lines of the {escape(service)} log</h3><pre class="log">{escape(log)}</pre>'
+            for service, log in sorted(run.service_logs.items())
+        )
+        body = f'<ul class="warnings">{lines}</ul>' + (tails or missing("service logs"))
+    return f'<section id="incidents"><h2>Service incidents</h2>{body}</section>'
 
 
 def _endpoints_section(run: RunFolder) -> str:
@@ -201,6 +226,7 @@ def render_page(run: RunFolder) -> str:
         _verdict_section(run),
         _slo_section(run),
         _warnings_section(run),
+        _incidents_section(run),
         _endpoints_section(run),
         _load_section(run, charts),
         _resources_section(run, charts),

@@ -18,6 +18,8 @@ ADDRESS = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.)\S+")
 # Enough to keep text literal where it lands (a table cell, a list item): with "[" escaped
 # no link can form, so "(", "!" and the like may stay as they are.
 SPECIAL = re.compile(r"([\\`*_\[\]|~<>])")
+SUMMARY_LOG_LINES = 20  # the whole tail is in index.html and the run folder
+BACKTICKS = re.compile(r"`+")  # a log line cannot close a fence longer than any run in it
 HEADLINE = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "UNKNOWN": "⚠️ UNKNOWN"}
 
 
@@ -80,6 +82,10 @@ def render_summary(run: RunFolder) -> str:
         lines += ["### Warnings", ""]
         lines += [f"- ⚠️ {md(w)}" for w in found]
         lines.append("")
+    for service, log in sorted(run.service_logs.items()):
+        last = log.rstrip("\n").splitlines()[-SUMMARY_LOG_LINES:]
+        fence = "`" * (3 + max((len(run_) for run_ in BACKTICKS.findall(log)), default=0))
+        lines += [f"### Last lines of the {md(service)} log", "", f"{fence}text", *last, fence, ""]
     lines += ["### Benchmarks", ""]
     bench = bench_table(results)
     if bench is not None:

@@ -19,6 +19,7 @@ from testcontainers.core.network import Network
 
 from harness.errors import DockerUnavailable, StackError
 from harness.labels import HARNESS, READY_MARKER_ROLE, STACK, Owner, labels_for
+from harness.stack.local_provider import free_loopback_port
 from harness.stack.state import StackState
 from harness.stack.waits import wait_for_http_ok, wait_for_sql
 
@@ -26,7 +27,6 @@ DB_USER = "contravento"
 DB_NAME = "contravento"
 PG_DATA = "/var/lib/postgresql/data"
 BACKEND_PORT = 8000
-LOOPBACK_ONLY = ("127.0.0.1",)  # docker SDK: bind this address, pick a free port
 PG_COMMAND = (
     "postgres -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
     " -c max_connections=200 -c shared_buffers=256MB"
@@ -72,7 +72,9 @@ def _follow_logs(container_id: str, path: Path) -> None:
 
 def _bind_loopback(container: DockerContainer, port: int, host_port: int | None = None) -> None:
     # with_exposed_ports would publish on 0.0.0.0; the stack must be reachable from this host only.
-    binding = LOOPBACK_ONLY if host_port is None else ("127.0.0.1", host_port)
+    # A port Docker picks is picked again at every restart, so a restarted PostgreSQL would
+    # leave the stack's DSN pointing nowhere; a port chosen here stays the container's.
+    binding = ("127.0.0.1", host_port or free_loopback_port())
     container.ports = {f"{port}/tcp": binding}  # type: ignore[dict-item]
 
 

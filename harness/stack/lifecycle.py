@@ -137,7 +137,9 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
     st.save(state)
     if request.persistent:
         st.set_current(request.home, state)
-    (folder / "owner.json").unlink(missing_ok=True)
+        # Kept until `harness down`; a throwaway stack keeps its owner, so the reaper can tell
+        # a killed run's local backend from one `harness up` left running on purpose.
+        (folder / "owner.json").unlink(missing_ok=True)
     return state, False
 
 

@@ -89,7 +89,9 @@ def stop_process_group(pid: int, timeout_s: float = 20.0) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
     try:
-        psutil.Process(pid).wait(timeout=timeout_s)
+        process = psutil.Process(pid)
+        if process.status() != psutil.STATUS_ZOMBIE:  # not our child: init reaps it, or no one
+            process.wait(timeout=timeout_s)
     except psutil.NoSuchProcess:
         pass
     except psutil.TimeoutExpired:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections import defaultdict
@@ -11,10 +12,19 @@ from typing import Any
 
 import docker
 import docker.errors
+import psutil
 
-from harness.labels import HARNESS, READY_MARKER_ROLE, ROLE, STACK, Owner, owner_of
+from harness.labels import (
+    HARNESS,
+    READY_MARKER_ROLE,
+    ROLE,
+    STACK,
+    Owner,
+    owner_from_environment,
+    owner_of,
+)
 from harness.stack.docker_provider import remove_stack_resources
-from harness.stack.local_provider import local_stack_alive
+from harness.stack.local_provider import local_stack_alive, stop_process_group
 from harness.stack.state import load
 
 OWNER_FILE = "owner.json"
@@ -27,10 +37,17 @@ class CleanReport:
     networks: int = 0
     volumes: int = 0
     folders: int = 0
+    processes: int = 0
 
     @property
     def total(self) -> int:
-        return self.containers + self.networks + self.volumes + self.folders
+        return self.containers + self.networks + self.volumes + self.folders + self.processes
+
+    def describe(self) -> str:
+        return (
+            f"{self.containers} container(s), {self.networks} network(s), "
+            f"{self.volumes} volume(s), {self.folders} folder(s), {self.processes} process(es)"
+        )
 
 
 def write_owner(folder: Path, owner: Owner) -> None:
@@ -76,13 +93,36 @@ def orphaned_load_generators(client: docker.DockerClient) -> list[Any]:
     for container in client.containers.list(all=True, filters={"label": f"{HARNESS}=1"}):
         labels = dict(container.labels or {})
         owner = owner_of(labels)
-        if labels.get(ROLE, "").startswith("locust") and (owner is None or not owner.alive()):
+        # Only what a harness command started (it names its owner): never others' containers.
+        if labels.get(ROLE, "").startswith("locust") and owner is not None and not owner.alive():
             found.append(container)
+    return found
+
+
+def orphaned_processes() -> list[psutil.Process]:
+    """Locust processes (not containers) whose harness command is gone."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            owner = owner_from_environment(process.environ())
+        except (psutil.Error, OSError):
+            continue  # gone meanwhile, or another user's
+        if owner is not None and not owner.alive():
+            found.append(process)
     return found
 
 
 def clean(home: Path, client: docker.DockerClient | None) -> CleanReport:
     report = CleanReport()
+    stray = orphaned_processes()
+    for process in stray:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()  # a Locust master writes its results on SIGTERM
+    _, alive = psutil.wait_procs(stray, timeout=10)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    report.processes = len(stray)
     if client is not None:
         for container in orphaned_load_generators(client):
             try:
@@ -117,6 +157,10 @@ def _stale_folder(folder: Path, client: docker.DockerClient | None) -> bool:
     if state is None:
         return True
     if state.provider == "local":
+        if owner is not None and not state.persistent and local_stack_alive(state):
+            assert state.pid is not None
+            stop_process_group(state.pid)  # the backend of a throwaway run that was killed
+            return True
         return not local_stack_alive(state)
     if state.provider == "docker":
         if client is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.stack.cli import REPO, harness
+from tests.stack.cli import REPO, harness, harness_with_env
 
 
 def test_full_load_with_local_processes(tmp_path: Path) -> None:
@@ -62,6 +62,14 @@ def test_full_load_with_local_processes(tmp_path: Path) -> None:
     assert leftovers == []
 
 
+def ended(process: psutil.Process) -> bool:
+    """Gone, or a zombie nobody reaped (a container's init may not)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def measured(stderr: str) -> bool:
     """A progress line after the warm-up whose rps is not zero: requests have been counted."""
     return any("measuring" in line and "rps     0.0" not in line for line in stderr.splitlines())
@@ -106,3 +114,108 @@ def test_a_stop_signal_during_load_keeps_partial_results_and_tears_down(
         for p in psutil.process_iter(["cmdline"])
         if str(run_dir) in " ".join(p.info["cmdline"] or [])
     ]
+
+
+def test_a_backend_crash_mid_load_ends_the_run_with_the_reason_and_its_log(tmp_path: Path) -> None:
+    home, reports, err = tmp_path / "home", tmp_path / "reports", tmp_path / "stderr.txt"
+    args = (
+        "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
+        f"--warmup 2 --workers 1 --bcrypt-rounds 4 --down-grace 3 --reports {reports}"
+    )
+    with err.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args.split()],
+            cwd=REPO,
+            env={**os.environ, "HARNESS_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+        deadline = time.monotonic() + 180
+        while not measured(err.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.5)
+        state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+        os.killpg(state["pid"], signal.SIGKILL)  # the backend and its workers, as a crash would
+        assert proc.wait(timeout=120) == 1, err.read_text()[-2000:]  # FAIL, not 300 s later
+    stderr = err.read_text()
+    assert "stopping the load: backend has been down for" in stderr
+    run_dir = (reports / "latest").resolve()
+    results = json.loads((run_dir / "results.json").read_text())
+    [incident] = results["incidents"]
+    assert incident["service"] == "backend" and incident["back_after_s"] is None
+    assert results["verdict"] == "FAIL" and results["run"]["aborted"].startswith("backend has")
+    assert results["run"]["partial"] is True
+    assert results["aggregate"]["requests"] > 0 and results["aggregate"]["failures"] > 0
+    assert "Uvicorn running" in (run_dir / "services" / "backend.log").read_text()
+    page = (run_dir / "index.html").read_text()
+    assert "backend exited" in page and "Last lines of the backend log" in page
+    assert "== tear down" in stderr
+
+
+def test_kill_9_of_a_local_run_the_watchdog_stops_its_backend_and_locust(tmp_path: Path) -> None:
+    home, reports, err = tmp_path / "home", tmp_path / "reports", tmp_path / "stderr.txt"
+    args = (
+        "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
+        f"--warmup 2 --workers 1 --bcrypt-rounds 4 --reports {reports}"
+    )
+    with err.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args.split()],
+            cwd=REPO,
+            env={**os.environ, "HARNESS_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+        deadline = time.monotonic() + 180
+        while not measured(err.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.5)
+        state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+        locust = [p for p in psutil.Process(proc.pid).children() if "locust" in p.cmdline()]
+        assert len(locust) == 2  # master and one worker, as processes
+        proc.kill()  # only the harness: its watchdog, in its own session, survives
+        proc.wait()
+    watched = [psutil.Process(state["pid"]), *locust]
+    deadline = time.monotonic() + 60  # no harness command runs: the watchdog alone cleans up
+    while not all(ended(p) for p in watched):
+        assert time.monotonic() < deadline, "the backend or a Locust process is still running"
+        time.sleep(0.5)
+    while "was killed: removed" not in (home / "watchdog.log").read_text():  # written after
+        assert time.monotonic() < deadline, "the watchdog logged no clean-up"
+        time.sleep(0.5)
+    assert not (home / "stacks" / state["stack_id"]).exists()
+
+
+def test_users_renew_their_access_token_before_it_expires(tmp_path: Path) -> None:
+    """A backend issuing 1-minute tokens: a 70 s run refreshes and never gets a 401."""
+    reports = tmp_path / "reports"
+    done = harness_with_env(
+        tmp_path / "home",
+        {"ACCESS_TOKEN_EXPIRE_MINUTES": "1"},  # the local backend inherits the environment
+        "full-load",
+        "--provider",
+        "local",
+        "--skip-bench",
+        "--profile",
+        "tiny",
+        "--scenario",
+        "contravento",
+        "--users",
+        "3",
+        "--duration",
+        "65",
+        "--warmup",
+        "2",
+        "--workers",
+        "1",
+        "--bcrypt-rounds",
+        "4",
+        "--reports",
+        str(reports),
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    results = json.loads(((reports / "latest").resolve() / "results.json").read_text())
+    by_name = {(e["method"], e["name"]): e for e in results["endpoints"]}
+    assert by_name[("POST", "/auth/refresh")]["requests"] >= 3  # each user renewed at ~45 s
+    assert results["aggregate"]["failures"] == 0, results["endpoints"]

@@ -39,7 +39,9 @@ def status(home: Path) -> dict[str, Any]:
 
 def labelled(kind: str, stack_id: str | None = None) -> list[str]:
     """Names of Docker objects carrying the harness label (optionally of one stack)."""
-    selector = ["--filter", "label=org.contravento.harness=1"]
+    # Objects of stacks (and their load generators) only: every container made from the
+    # harness images also inherits the images' own org.contravento.harness=1 label.
+    selector = ["--filter", "label=org.contravento.harness.stack"]
     if stack_id:
         selector += ["--filter", f"label=org.contravento.harness.stack={stack_id}"]
     cmd = {

@@ -1,14 +1,14 @@
-"""kill -9 at different moments of a run: the next harness command removes what was left."""
+"""kill -9 at different moments of a run: the watchdog, or else the next command, cleans up."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.stack.cli import REPO, harness, labelled
@@ -26,8 +26,12 @@ def everything() -> set[str]:
     }
 
 
-def kill_when(home: Path, args: str, marker: str, tmp_path: Path) -> str:
-    """Start `harness args`, SIGKILL it once its stderr shows `marker`; returns that stderr."""
+def kill_when(home: Path, args: str, marker: str, tmp_path: Path, watchdog_too: bool = True) -> str:
+    """Start `harness args`, SIGKILL it once its stderr shows `marker`; returns that stderr.
+
+    With watchdog_too the command's watchdog is killed with it, as `kill -9` of everything
+    would: what is left then waits for the next command.
+    """
     err = tmp_path / f"stderr-{marker.strip('= []')}.txt"
     with err.open("w") as sink:
         proc = subprocess.Popen(
@@ -41,9 +45,23 @@ def kill_when(home: Path, args: str, marker: str, tmp_path: Path) -> str:
         while marker not in err.read_text():
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text()[-2000:]
             time.sleep(0.2)
-        proc.send_signal(signal.SIGKILL)
+        victims = [psutil.Process(proc.pid)]
+        if watchdog_too:
+            victims += watchdogs_of(proc.pid)
+        for victim in victims:
+            victim.kill()
         proc.wait(timeout=30)
     return err.read_text()
+
+
+def watchdogs_of(pid: int) -> list[psutil.Process]:
+    found = [
+        child
+        for child in psutil.Process(pid).children()
+        if "harness.stack.watchdog" in " ".join(child.cmdline())
+    ]
+    assert found, "every stack command starts a watchdog"
+    return found
 
 
 @pytest.mark.parametrize("marker", ["starting the docker stack", "== seed", "measuring"])
@@ -79,3 +97,16 @@ def test_kill_9_of_a_load_on_a_kept_stack_removes_only_the_load_generators(
         assert harness(home, "status", "--json").stdout == stack  # the kept stack is untouched
     finally:
         harness(home, "down")
+
+
+def test_kill_9_of_the_harness_alone_leaves_nothing_within_a_minute(tmp_path: Path) -> None:
+    before = everything()
+    home = tmp_path / "home"
+    kill_when(home, FULL_LOAD, "measuring", tmp_path, watchdog_too=False)
+    deadline = time.monotonic() + 60
+    while everything() - before:  # no harness command runs: the watchdog alone cleans up
+        assert time.monotonic() < deadline, everything() - before
+        time.sleep(1)
+    while "was killed: removed" not in (home / "watchdog.log").read_text():  # logged after
+        assert time.monotonic() < deadline, "the watchdog logged no clean-up"
+        time.sleep(0.5)

@@ -79,6 +79,9 @@ load-stress: $(STAMP) ## Ramp to 500 users: where does it break?
 load-soak: $(STAMP) ## 100 users for 30 min
 	$(VENV)/bin/harness load --shape soak $(LOAD_ARGS)
 
+worker: $(STAMP) ## Locust workers here for a master elsewhere: MASTER=host [MASTER_PORT=5557]
+	$(VENV)/bin/harness worker --master-host "$(MASTER)" --master-port $(or $(MASTER_PORT),5557) $(WORKER_ARGS)
+
 load-spike: $(STAMP) ## 200 users spawned at 100/s
 	$(VENV)/bin/harness load --shape spike $(LOAD_ARGS)
 
@@ -100,6 +103,9 @@ bench-monitor: $(STAMP) ## Container sampler vs a docker stats --no-stream loop:
 bench-crash: $(STAMP) ## Leftovers after kill -9 of full-load at random moments (TRIALS=10)
 	$(PY) -m tests.bench.crash_figures --trials $(or $(TRIALS),10)
 
+bench-soak: $(STAMP) ## Soak (USERS=100, MINUTES=30): failure rate, backend memory start vs end
+	$(PY) -m tests.bench.soak_figures --users $(or $(USERS),100) --minutes $(or $(MINUTES),30)
+
 report: $(STAMP) ## Rebuild a run's report from its saved data (RUN=reports/latest)
 	$(VENV)/bin/harness report $(or $(RUN),reports/latest)
 
@@ -109,4 +115,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-crash report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-crash bench-soak report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

@@ -110,7 +110,7 @@ class ContainerSampler:
 
     def _discover_once(self) -> None:
         try:
-            found = self.client.containers.list(filters={"label": self.label})
+            found = self.client.containers.list(filters={"label": self.label}, ignore_removed=True)
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             return  # the daemon is busy; the next round retries
         with self._lock:

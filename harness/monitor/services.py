@@ -139,7 +139,9 @@ class ContainerWatch(ServiceWatch):
         self._thread = threading.Thread(target=self._follow, name="watch-services", daemon=True)
 
     def start(self) -> ContainerWatch:
-        for container in self.client.containers.list(all=True, filters={"label": self.label}):
+        for container in self.client.containers.list(
+            all=True, filters={"label": self.label}, ignore_removed=True
+        ):
             role = (container.labels or {}).get(ROLE_LABEL)
             if role in SERVICE_ROLES:
                 self._ids[role] = container.id

@@ -194,7 +194,7 @@ def remove_stack_resources(client: docker.DockerClient, stack_id: str) -> dict[s
     """Remove every container, network and volume labelled with this stack id."""
     selector = {"label": [f"{HARNESS}=1", f"{STACK}={stack_id}"]}
     removed = {"containers": 0, "networks": 0, "volumes": 0}
-    for container in client.containers.list(all=True, filters=selector):
+    for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         try:
             container.remove(force=True, v=True)
             removed["containers"] += 1
@@ -217,4 +217,5 @@ def remove_stack_resources(client: docker.DockerClient, stack_id: str) -> dict[s
 
 def docker_stack_alive(client: docker.DockerClient, state: StackState) -> bool:
     selector = {"label": [f"{HARNESS}=1", f"{STACK}={state.stack_id}"], "status": "running"}
-    return len(client.containers.list(filters=selector)) >= len(state.containers)
+    running = client.containers.list(filters=selector, ignore_removed=True)
+    return len(running) >= len(state.containers)

@@ -68,7 +68,7 @@ def orphaned_docker_stacks(client: docker.DockerClient) -> list[str]:
     ready: set[str] = set()
     selector = {"label": f"{HARNESS}=1"}
     objects: list[dict[str, str]] = []
-    for container in client.containers.list(all=True, filters=selector):
+    for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         objects.append(dict(container.labels or {}))
     for network in client.networks.list(filters=selector):
         objects.append(dict(network.attrs.get("Labels") or {}))
@@ -90,7 +90,11 @@ def orphaned_docker_stacks(client: docker.DockerClient) -> list[str]:
 def orphaned_load_generators(client: docker.DockerClient) -> list[Any]:
     """Locust containers whose `harness load` died, also on a stack that lives on (harness up)."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": f"{HARNESS}=1"}):
+    # By the stack label: containers merely made from the harness images (compose/, other
+    # tools) carry the images' own harness label, but no stack and no owner.
+    for container in client.containers.list(
+        all=True, filters={"label": STACK}, ignore_removed=True
+    ):
         labels = dict(container.labels or {})
         owner = owner_of(labels)
         # Only what a harness command started (it names its owner): never others' containers.
@@ -167,7 +171,7 @@ def _stale_folder(folder: Path, client: docker.DockerClient | None) -> bool:
             return False  # cannot tell without the daemon; leave it for a later clean
         selector = {"label": [f"{HARNESS}=1", f"{STACK}={state.stack_id}"]}
         try:
-            return not client.containers.list(all=True, filters=selector)
+            return not client.containers.list(all=True, filters=selector, ignore_removed=True)
         except docker.errors.DockerException:
             return False
     return False  # external: nothing of ours to remove

@@ -106,6 +106,24 @@ bench-crash: $(STAMP) ## Leftovers after kill -9 of full-load at random moments 
 bench-soak: $(STAMP) ## Soak (USERS=100, MINUTES=30): failure rate, backend memory start vs end
 	$(PY) -m tests.bench.soak_figures --users $(or $(USERS),100) --minutes $(or $(MINUTES),30)
 
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+COMPOSE_FILES := -f compose/stack.yml -f compose/locust.yml
+COMPOSE_RESULTS ?= $(CURDIR)/reports/compose
+WORKERS ?= 2
+export WORKERS
+
+compose-up: images ## PostgreSQL + backend with Docker Compose on 127.0.0.1 (export POSTGRES_PASSWORD, SECRET_KEY)
+	$(COMPOSE) -f compose/stack.yml up -d
+
+compose-load: images ## A bounded Locust run (master + WORKERS workers) on the compose stack -> reports/compose
+	mkdir -p "$(COMPOSE_RESULTS)" && chmod 0777 "$(COMPOSE_RESULTS)"
+	$(COMPOSE) $(COMPOSE_FILES) up -d postgres backend
+	RESULTS_DIR="$(COMPOSE_RESULTS)" $(COMPOSE) $(COMPOSE_FILES) up --scale worker=$(WORKERS) --exit-code-from master master worker
+
+compose-down: ## Remove the compose stack and load: containers, network and the database volume
+	POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-unused} SECRET_KEY=$${SECRET_KEY:-unused} \
+	$(COMPOSE) $(COMPOSE_FILES) down -v --remove-orphans
+
 report: $(STAMP) ## Rebuild a run's report from its saved data (RUN=reports/latest)
 	$(VENV)/bin/harness report $(or $(RUN),reports/latest)
 
@@ -115,4 +133,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-crash bench-soak report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-crash bench-soak compose-up compose-load compose-down report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

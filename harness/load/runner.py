@@ -289,14 +289,7 @@ def run_locally(
                 )
         _wait(lambda: procs[0].poll() is not None, plan, progress, ui, abort, outcome)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop_all(procs)
     if plan.remote_workers and GAVE_UP_ON_WORKERS in logs[0].read_text(errors="replace"):
         raise HarnessError(
             f"not all {plan.remote_workers} remote worker(s) connected within "
@@ -306,6 +299,18 @@ def run_locally(
         )
     outcome.saturated = saturated(logs)
     return outcome
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM what still runs (a Locust master writes its results then), SIGKILL after 30 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _free_port() -> int:
@@ -389,13 +394,6 @@ def run_remote_workers(
     try:
         codes = [proc.wait() for proc in procs]
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop_all(procs)
     progress(f"the master ended the run; worker exit codes: {codes}")
     return max(codes)

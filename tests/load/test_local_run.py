@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.stack.cli import REPO, harness, harness_with_env
+from tests.stack.cli import (
+    harness,
+    harness_with_env,
+    in_background,
+    measured,
+    running_stack_of,
+    wait_for_stderr,
+)
 
 
 def test_full_load_with_local_processes(tmp_path: Path) -> None:
@@ -62,6 +67,13 @@ def test_full_load_with_local_processes(tmp_path: Path) -> None:
     assert leftovers == []
 
 
+# A run far longer than any test waits: each test ends it (signal, crash, kill) on purpose.
+LONG_LOCAL_RUN = (
+    "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
+    "--warmup 2 --workers 1 --bcrypt-rounds 4"
+)
+
+
 def ended(process: psutil.Process) -> bool:
     """Gone, or a zombie nobody reaped (a container's init may not)."""
     try:
@@ -70,33 +82,15 @@ def ended(process: psutil.Process) -> bool:
         return True
 
 
-def measured(stderr: str) -> bool:
-    """A progress line after the warm-up whose rps is not zero: requests have been counted."""
-    return any("measuring" in line and "rps     0.0" not in line for line in stderr.splitlines())
-
-
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_stop_signal_during_load_keeps_partial_results_and_tears_down(
     tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
     home, reports, err = tmp_path / "home", tmp_path / "reports", tmp_path / "stderr.txt"
-    args = (
-        "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
-        f"--warmup 2 --workers 1 --bcrypt-rounds 4 --reports {reports}"
-    )
-    with err.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args.split()],
-            cwd=REPO,
-            env={**os.environ, "HARNESS_HOME": str(home)},
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-        deadline = time.monotonic() + 180
-        while not measured(err.read_text()):
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-            time.sleep(0.5)
-        state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+    args = f"{LONG_LOCAL_RUN} --reports {reports}"
+    with in_background(home, args, err) as proc:
+        wait_for_stderr(proc, err, measured)
+        state = running_stack_of(home)
         proc.send_signal(sig)
         assert proc.wait(timeout=120) == code, err.read_text()[-2000:]
     stderr = err.read_text()
@@ -118,23 +112,10 @@ def test_a_stop_signal_during_load_keeps_partial_results_and_tears_down(
 
 def test_a_backend_crash_mid_load_ends_the_run_with_the_reason_and_its_log(tmp_path: Path) -> None:
     home, reports, err = tmp_path / "home", tmp_path / "reports", tmp_path / "stderr.txt"
-    args = (
-        "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
-        f"--warmup 2 --workers 1 --bcrypt-rounds 4 --down-grace 3 --reports {reports}"
-    )
-    with err.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args.split()],
-            cwd=REPO,
-            env={**os.environ, "HARNESS_HOME": str(home)},
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-        deadline = time.monotonic() + 180
-        while not measured(err.read_text()):
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-            time.sleep(0.5)
-        state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+    args = f"{LONG_LOCAL_RUN} --down-grace 3 --reports {reports}"
+    with in_background(home, args, err) as proc:
+        wait_for_stderr(proc, err, measured)
+        state = running_stack_of(home)
         os.killpg(state["pid"], signal.SIGKILL)  # the backend and its workers, as a crash would
         assert proc.wait(timeout=120) == 1, err.read_text()[-2000:]  # FAIL, not 300 s later
     stderr = err.read_text()
@@ -154,23 +135,10 @@ def test_a_backend_crash_mid_load_ends_the_run_with_the_reason_and_its_log(tmp_p
 
 def test_kill_9_of_a_local_run_the_watchdog_stops_its_backend_and_locust(tmp_path: Path) -> None:
     home, reports, err = tmp_path / "home", tmp_path / "reports", tmp_path / "stderr.txt"
-    args = (
-        "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
-        f"--warmup 2 --workers 1 --bcrypt-rounds 4 --reports {reports}"
-    )
-    with err.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args.split()],
-            cwd=REPO,
-            env={**os.environ, "HARNESS_HOME": str(home)},
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-        deadline = time.monotonic() + 180
-        while not measured(err.read_text()):
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-            time.sleep(0.5)
-        state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+    args = f"{LONG_LOCAL_RUN} --reports {reports}"
+    with in_background(home, args, err) as proc:
+        wait_for_stderr(proc, err, measured)
+        state = running_stack_of(home)
         locust = [p for p in psutil.Process(proc.pid).children() if "locust" in p.cmdline()]
         assert len(locust) == 2  # master and one worker, as processes
         proc.kill()  # only the harness: its watchdog, in its own session, survives
@@ -189,29 +157,14 @@ def test_kill_9_of_a_local_run_the_watchdog_stops_its_backend_and_locust(tmp_pat
 def test_users_renew_their_access_token_before_it_expires(tmp_path: Path) -> None:
     """A backend issuing 1-minute tokens: a 70 s run refreshes and never gets a 401."""
     reports = tmp_path / "reports"
+    args = (
+        "full-load --provider local --skip-bench --profile tiny --scenario contravento "
+        f"--users 3 --duration 65 --warmup 2 --workers 1 --bcrypt-rounds 4 --reports {reports}"
+    )
     done = harness_with_env(
         tmp_path / "home",
         {"ACCESS_TOKEN_EXPIRE_MINUTES": "1"},  # the local backend inherits the environment
-        "full-load",
-        "--provider",
-        "local",
-        "--skip-bench",
-        "--profile",
-        "tiny",
-        "--scenario",
-        "contravento",
-        "--users",
-        "3",
-        "--duration",
-        "65",
-        "--warmup",
-        "2",
-        "--workers",
-        "1",
-        "--bcrypt-rounds",
-        "4",
-        "--reports",
-        str(reports),
+        *args.split(),
         timeout=300,
     )
     assert done.returncode in (0, 1), done.stderr[-2000:]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.test_local_run import measured
-from tests.stack.cli import REPO, labelled
+from tests.stack.cli import in_background, labelled, measured, running_stack_of, wait_for_stderr
 from tests.support.docker import require_docker
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -36,31 +33,17 @@ def test_postgres_restart_then_backend_crash(tmp_path: Path) -> None:
         "full-load --provider docker --skip-bench --profile tiny --users 6 --duration 240 "
         f"--warmup 2 --workers 1 --bcrypt-rounds 4 --down-grace 5 --reports {reports}"
     )
-    with err.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args.split()],
-            cwd=REPO,
-            env={**os.environ, "HARNESS_HOME": str(home)},
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-        try:
-            deadline = time.monotonic() + 300
-            while not measured(err.read_text()):
-                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-                time.sleep(0.5)
-            state = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
-            names = {c["role"]: c["name"] for c in state["containers"]}
-            subprocess.run(["docker", "restart", names["postgres"]], check=True, timeout=120)
-            deadline = time.monotonic() + 120
-            while not feed_answers(state["backend_url"]):  # same port after the restart
-                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-                time.sleep(0.5)
-            subprocess.run(["docker", "kill", names["backend"]], check=True, timeout=60)
-            assert proc.wait(timeout=180) == 1, err.read_text()[-3000:]  # FAIL, well before 240 s
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+    with in_background(home, args, err) as proc:
+        wait_for_stderr(proc, err, measured, timeout=300)
+        state = running_stack_of(home)
+        names = {c["role"]: c["name"] for c in state["containers"]}
+        subprocess.run(["docker", "restart", names["postgres"]], check=True, timeout=120)
+        deadline = time.monotonic() + 120
+        while not feed_answers(state["backend_url"]):  # same port after the restart
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.5)
+        subprocess.run(["docker", "kill", names["backend"]], check=True, timeout=60)
+        assert proc.wait(timeout=180) == 1, err.read_text()[-3000:]  # FAIL, well before 240 s
     stderr = err.read_text()
     assert "stopping the load: backend has been down for" in stderr
     run_dir = (reports / "latest").resolve()

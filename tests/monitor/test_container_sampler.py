@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +16,6 @@ from tests.stack.cli import REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 BUSY = "import time\nend = time.time() + 60\nwhile time.time() < end: sum(range(1000))"
-
-
-@pytest.fixture
-def label() -> Iterator[str]:
-    value = f"org.contravento.harness.test={uuid.uuid4().hex[:12]}"
-    yield value
-    client = docker.from_env()
-    for container in client.containers.list(all=True, filters={"label": value}):
-        container.remove(force=True)
 
 
 def start(client: Any, image: str, label: str, name: str) -> Any:

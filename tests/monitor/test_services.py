@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -89,15 +88,6 @@ def test_a_local_backend_that_dies_is_seen_and_its_log_tail_kept_without_secrets
     assert incident["log_tail"] == "services/backend.log"
     kept = (run_dir / "services" / "backend.log").read_text().splitlines()
     assert len(kept) == 80 and kept[-1] == "connecting with ***" and kept[0] == "line 121"
-
-
-@pytest.fixture
-def label() -> Iterator[str]:
-    value = f"org.contravento.harness.test={uuid.uuid4().hex[:12]}"
-    yield value
-    client = docker.from_env()
-    for container in client.containers.list(all=True, filters={"label": value}):
-        container.remove(force=True)
 
 
 @pytest.mark.docker

@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +54,43 @@ def labelled(kind: str, stack_id: str | None = None) -> list[str]:
     }[kind]
     out = subprocess.run([*cmd, *selector], capture_output=True, text=True, check=True).stdout
     return [line for line in out.splitlines() if line]
+
+
+@contextmanager
+def in_background(home: Path, args: str, err: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`harness args` running in the background, its stderr in `err`; killed if still running."""
+    with err.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args.split()],
+            cwd=REPO,
+            env={**os.environ, "HARNESS_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def measured(stderr: str) -> bool:
+    """A progress line after the warm-up whose rps is not zero: requests have been counted."""
+    return any("measuring" in line and "rps     0.0" not in line for line in stderr.splitlines())
+
+
+def wait_for_stderr(
+    proc: subprocess.Popen[bytes], err: Path, ready: Callable[[str], bool], timeout: float = 180
+) -> None:
+    """Poll the command's stderr until `ready` says so; fail if it exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not ready(err.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, err.read_text()[-3000:]
+        time.sleep(0.2)
+
+
+def running_stack_of(home: Path) -> dict[str, Any]:
+    """The state file of the one stack a command in `home` started."""
+    state: dict[str, Any] = json.loads(next((home / "stacks").glob("*/stack.json")).read_text())
+    return state

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.stack.cli import REPO, harness, labelled
+from tests.stack.cli import harness, in_background, labelled, wait_for_stderr
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 FULL_LOAD = (
@@ -33,18 +30,8 @@ def kill_when(home: Path, args: str, marker: str, tmp_path: Path, watchdog_too: 
     would: what is left then waits for the next command.
     """
     err = tmp_path / f"stderr-{marker.strip('= []')}.txt"
-    with err.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args.split(), "--reports", str(tmp_path / "r")],
-            cwd=REPO,
-            env={**os.environ, "HARNESS_HOME": str(home)},
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-        deadline = time.monotonic() + 300
-        while marker not in err.read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()[-2000:]
-            time.sleep(0.2)
+    with in_background(home, f"{args} --reports {tmp_path / 'r'}", err) as proc:
+        wait_for_stderr(proc, err, lambda text: marker in text, timeout=300)
         victims = [psutil.Process(proc.pid)]
         if watchdog_too:
             victims += watchdogs_of(proc.pid)

@@ -327,7 +327,7 @@ def _status(home: Path, as_json: bool) -> int:
 
 
 REAPING_COMMANDS = ("up", "down", "status", "load", "bench", "seed", "full-load")
-WATCHED_COMMANDS = ("up", "load", "bench", "seed", "full-load")  # those that create objects
+WATCHED_COMMANDS = ("up", "load", "bench", "seed", "full-load", "worker")  # they start things
 
 
 class _Watchdog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -70,3 +71,22 @@ def owner_environment(owner: Owner) -> dict[str, str]:
 def owner_from_environment(environ: dict[str, str]) -> Owner | None:
     pid, _, start = environ.get(OWNER_ENV, "").partition(":")
     return Owner(int(pid), start) if pid.isdigit() else None
+
+
+def is_running(process: psutil.Process) -> bool:
+    """Whether it still runs. A zombie has ended: the harness's processes are often not the
+    waiter's children, and where init does not reap (some containers) a zombie never goes."""
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def still_running_after(processes: list[psutil.Process], timeout_s: float) -> list[psutil.Process]:
+    """Those of the (signalled) processes still running after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    left = [p for p in processes if is_running(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)  # checking whether signalled processes have ended
+        left = [p for p in left if is_running(p)]
+    return left

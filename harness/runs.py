@@ -26,12 +26,11 @@ from harness.monitor import MonitorRequest, Monitors
 from harness.monitor.services import (
     DOWN_GRACE_S,
     ContainerWatch,
-    Incident,
     ProcessWatch,
     ServiceWatch,
 )
 from harness.pipeline import REPO_ROOT, Progress, SeedOptions, UpOptions, bring_up, seed_stack
-from harness.report import build_report
+from harness.report import build_report, incident_line
 from harness.run_folder import (
     EXIT_FAIL,
     EXIT_PASS,
@@ -208,8 +207,7 @@ def load_phase(
     rows, verdict = evaluate(slo, endpoints)
     warnings = []
     if incidents:
-        verdict = "FAIL"
-        warnings += [f"service incident: {Incident(**i).describe()}" for i in incidents]
+        verdict = "FAIL"  # results.json keeps them under "incidents"; the report says why
     if outcome.aborted:
         warnings.append(f"aborted, partial results: {outcome.aborted}")
     if outcome.saturated:
@@ -254,7 +252,8 @@ def load_phase(
         "warnings": warnings,
     }
     (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    for line in slo_table(rows, verdict, warnings):
+    said = [f"service incident: {incident_line(i)}" for i in incidents] + warnings
+    for line in slo_table(rows, verdict, said):
         progress(line)
     progress(f"results: {run_dir / 'results.json'}")
     if outcome.interrupted:

@@ -21,6 +21,8 @@ import docker.errors
 import psutil
 import requests
 
+from harness.labels import is_running
+
 ROLE_LABEL = "org.contravento.harness.role"
 SERVICE_ROLES = ("backend", "postgres")
 DOWN_GRACE_S = 20.0  # a `docker restart` of PostgreSQL takes a few seconds; a crash stays down
@@ -38,16 +40,6 @@ class Incident:
     exit_code: int | None = None
     back_after_s: float | None = None
     log_tail: str | None = None  # run-folder path of the saved log tail
-
-    def describe(self) -> str:
-        code = f" with code {self.exit_code}" if self.exit_code is not None else ""
-        what = "was killed for lack of memory" if self.event == "oom" else f"exited{code}"
-        back = (
-            f"restarted {self.back_after_s:.0f} s later"
-            if self.back_after_s is not None
-            else "did not come back"
-        )
-        return f"{self.service} {what} {self.at_s:.0f} s into the load and {back}"
 
 
 class ServiceWatch:
@@ -225,13 +217,7 @@ class ProcessWatch(ServiceWatch):
                 return
 
     def _alive(self) -> bool:
-        if self._process is None:
-            return False
-        try:
-            running = self._process.is_running()
-            return bool(running and self._process.status() != psutil.STATUS_ZOMBIE)
-        except psutil.NoSuchProcess:
-            return False
+        return self._process is not None and is_running(self._process)
 
     def log_tail(self, service: str) -> str | None:
         try:

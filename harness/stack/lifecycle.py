@@ -137,8 +137,8 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
     st.save(state)
     if request.persistent:
         st.set_current(request.home, state)
-        # Kept until `harness down`; a throwaway stack keeps its owner, so the reaper can tell
-        # a killed run's local backend from one `harness up` left running on purpose.
+        # A kept stack outlives `harness up`, so it forgets its owner; a throwaway one keeps
+        # it, so the reaper can tell a killed run's local backend from a kept one.
         (folder / "owner.json").unlink(missing_ok=True)
     return state, False
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 
 from harness.errors import StackError
-from harness.labels import Owner
+from harness.labels import Owner, still_running_after
 from harness.stack.state import StackState
 from harness.stack.waits import tail, wait_for_http_ok
 
@@ -89,11 +89,9 @@ def stop_process_group(pid: int, timeout_s: float = 20.0) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
     try:
-        process = psutil.Process(pid)
-        if process.status() != psutil.STATUS_ZOMBIE:  # not our child: init reaps it, or no one
-            process.wait(timeout=timeout_s)
+        left = still_running_after([psutil.Process(pid)], timeout_s)
     except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
+        return
+    if left:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)

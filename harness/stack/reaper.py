@@ -22,6 +22,7 @@ from harness.labels import (
     Owner,
     owner_from_environment,
     owner_of,
+    still_running_after,
 )
 from harness.stack.docker_provider import remove_stack_resources
 from harness.stack.local_provider import local_stack_alive, stop_process_group
@@ -122,8 +123,7 @@ def clean(home: Path, client: docker.DockerClient | None) -> CleanReport:
     for process in stray:
         with contextlib.suppress(psutil.Error):
             process.terminate()  # a Locust master writes its results on SIGTERM
-    _, alive = psutil.wait_procs(stray, timeout=10)
-    for process in alive:
+    for process in still_running_after(stray, timeout_s=10):
         with contextlib.suppress(psutil.Error):
             process.kill()
     report.processes = len(stray)

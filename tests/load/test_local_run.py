@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from harness.labels import is_running
 from tests.stack.cli import (
     harness,
     harness_with_env,
@@ -72,14 +73,6 @@ LONG_LOCAL_RUN = (
     "full-load --provider local --skip-bench --profile tiny --users 4 --duration 300 "
     "--warmup 2 --workers 1 --bcrypt-rounds 4"
 )
-
-
-def ended(process: psutil.Process) -> bool:
-    """Gone, or a zombie nobody reaped (a container's init may not)."""
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -145,7 +138,7 @@ def test_kill_9_of_a_local_run_the_watchdog_stops_its_backend_and_locust(tmp_pat
         proc.wait()
     watched = [psutil.Process(state["pid"]), *locust]
     deadline = time.monotonic() + 60  # no harness command runs: the watchdog alone cleans up
-    while not all(ended(p) for p in watched):
+    while any(is_running(p) for p in watched):
         assert time.monotonic() < deadline, "the backend or a Locust process is still running"
         time.sleep(0.5)
     while "was killed: removed" not in (home / "watchdog.log").read_text():  # written after

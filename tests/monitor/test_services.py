@@ -12,7 +12,8 @@ import docker
 import pytest
 
 from harness.images import build_images
-from harness.monitor.services import ContainerWatch, Incident, ProcessWatch, ServiceWatch
+from harness.monitor.services import ContainerWatch, ProcessWatch, ServiceWatch
+from harness.report import incident_line
 from tests.stack.cli import REPO
 
 
@@ -32,7 +33,7 @@ def test_a_restart_is_one_incident_with_the_time_it_took() -> None:
     [incident] = watch.records()
     assert incident["at_s"] == 10.0 and incident["back_after_s"] == 3.5
     assert watch.abort_reason() is None  # back up: nothing to stop for
-    assert Incident(**incident).describe() == (
+    assert incident_line(incident) == (
         "postgres exited with code 0 10 s into the load and restarted 4 s later"
     )
 
@@ -43,7 +44,7 @@ def test_an_oom_and_its_die_are_one_incident_keeping_the_exit_code() -> None:
     watch.went_down("backend", "exited", watch.began + 2.1, 137)
     [incident] = watch.records()
     assert (incident["event"], incident["exit_code"]) == ("oom", 137)
-    assert "killed for lack of memory" in Incident(**incident).describe()
+    assert "killed for lack of memory" in incident_line(incident)
 
 
 def test_a_service_down_past_the_grace_period_stops_the_load() -> None:

@@ -14,6 +14,8 @@ BENCH_ONLY = FIXTURES / "bench-only"
 # Planted in the full-load fixture: a DSN password, a jwt_secret value, an ALTER ROLE.
 SECRETS = ("hunter2secret", "jwt-signing-key")
 XSS_NAME = "/search?q=<script>alert(1)</script>"
+# The charts a full run draws, in page order.
+CHARTS = ("throughput", "latency", "cpu", "memory", "db-connections", "db-transactions", "db-cache")
 VALID_CONTAINER_LINES = 244  # containers.jsonl also ends with one line cut short
 
 DATA = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.DOTALL)

@@ -11,7 +11,7 @@ from pathlib import Path
 from harness.report import build_report
 from harness.report.inputs import CONTAINERS
 from harness.report.page import embed_json
-from tests.report.run_folders import VALID_CONTAINER_LINES, XSS_NAME, page_data
+from tests.report.run_folders import CHARTS, VALID_CONTAINER_LINES, XSS_NAME, page_data
 
 SECTIONS = (
     "verdict",
@@ -97,15 +97,7 @@ def test_the_page_needs_nothing_from_the_network(full_run: Path) -> None:
 def test_every_chart_has_an_svg_and_data(full_run: Path) -> None:
     html = _page(full_run)
     names = re.findall(r'<svg class="chart" data-chart="([\w-]+)"', html)
-    assert names == [
-        "throughput",
-        "latency",
-        "cpu",
-        "memory",
-        "db-connections",
-        "db-transactions",
-        "db-cache",
-    ]
+    assert names == list(CHARTS)
     charts = page_data(html)["charts"]
     assert set(names) == set(charts)
     points = sum(len(s["points"]) for s in charts["cpu"]["series"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.report.inputs import read_run
 from harness.report.series import MAX_POINTS, chart_data, origin, thin
+from tests.report.run_folders import CHARTS
 
 
 def _series(chart: dict[str, Any], label: str) -> list[list[float | None]]:
@@ -16,15 +17,7 @@ def _series(chart: dict[str, Any], label: str) -> list[list[float | None]]:
 def test_a_full_run_has_every_chart_on_one_time_axis(full_run: Path) -> None:
     data = chart_data(read_run(full_run))
     charts = data["charts"]
-    assert set(charts) == {
-        "throughput",
-        "latency",
-        "cpu",
-        "memory",
-        "db-connections",
-        "db-transactions",
-        "db-cache",
-    }
+    assert set(charts) == set(CHARTS)
     xs = [p[0] for c in charts.values() for s in c["series"] for p in s["points"]]
     assert min(xs) == 0.0
     assert data["x_max"] == max(xs)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import fields
+from typing import Literal, get_args
 
-APP_ENVS = ("development", "testing", "production", "ci")
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
+
+AppEnv = Literal["development", "testing", "production", "ci"]
+APP_ENVS: tuple[str, ...] = get_args(AppEnv)
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./contravento.db"
+DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 MIN_SECRET_LENGTH = 32
+KEYGEN = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 # Values copied from .env examples; a server started with one of them has a public signing key.
 KNOWN_DEFAULT_SECRETS = frozenset(
     {
@@ -33,18 +41,28 @@ class SettingsError(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Settings:
-    secret_key: str
+    """Each setting comes from the environment variable of its name in capitals (SECRET_KEY)."""
+
+    secret_key: str = Field(min_length=MIN_SECRET_LENGTH, repr=False)
     database_url: str = DEFAULT_DATABASE_URL
-    app_env: str = "development"
-    bcrypt_rounds: int = 12
-    web_concurrency: int = 1
-    db_pool_size: int = 20
-    db_max_overflow: int = 10
-    access_token_expire_minutes: int = 15
-    refresh_token_expire_days: int = 30
-    public_feed_page_size: int = 8
+    app_env: AppEnv = "development"
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    web_concurrency: int = Field(default=1, ge=1, le=64)
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    access_token_expire_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_expire_days: int = Field(default=30, ge=1, le=365)
+    public_feed_page_size: int = Field(default=8, ge=1, le=50)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        url = normalise_database_url(url)
+        if not url.startswith(DRIVERS):
+            raise ValueError("the scheme is not supported")
+        return url
 
     @property
     def auto_verify_email(self) -> bool:
@@ -55,19 +73,7 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(
-            f"{name}={raw!r} is not a whole number", f"set {name} to an integer in {low}..{high}"
-        ) from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is out of range", f"use a value in {low}..{high}")
-    return value
+ENVIRONMENT = TypeAdapter(Settings)  # validates the strings read from the environment
 
 
 def normalise_database_url(url: str) -> str:
@@ -81,41 +87,54 @@ def normalise_database_url(url: str) -> str:
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
-    secret = environ.get("SECRET_KEY", "")
-    if not secret:
-        raise SettingsError(
-            "SECRET_KEY is not set",
-            'set SECRET_KEY to 32+ random characters, e.g. python -c "import secrets;'
-            ' print(secrets.token_urlsafe(48))"',
-        )
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise SettingsError(
-            f"SECRET_KEY is {len(secret)} characters long; at least {MIN_SECRET_LENGTH} are needed",
-            'generate a longer one: python -c "import secrets; print(secrets.token_urlsafe(48))"',
-        )
+    """The settings from `environ`; an unset or empty variable takes the default."""
+    names = [f.name for f in fields(Settings)]
+    values = {name: environ[name.upper()] for name in names if environ.get(name.upper())}
+    try:
+        settings = ENVIRONMENT.validate_python(values)
+    except ValidationError as exc:
+        raise refusal(exc.errors()[0]) from None
+    # An operator's check, not the model's: code that builds Settings itself may use any key.
+    secret = settings.secret_key
     if secret.lower() in KNOWN_DEFAULT_SECRETS or len(set(secret)) < 8:
         raise SettingsError(
             "SECRET_KEY is a well-known default or has almost no entropy",
-            'generate a random one: python -c "import secrets; print(secrets.token_urlsafe(48))"',
+            f"generate a random one: {KEYGEN}",
         )
-    url = normalise_database_url(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise SettingsError(
-            f"DATABASE_URL scheme is not supported: {url.split(':', 1)[0]}",
+    return settings
+
+
+def refusal(error: ErrorDetails) -> SettingsError:
+    """A pydantic error as the operator reads it: the variable, its value, what to set."""
+    field = str(error["loc"][0])
+    name, value = field.upper(), error["input"]
+    if field == "secret_key":
+        if error["type"] == "missing":
+            return SettingsError(
+                "SECRET_KEY is not set",
+                f"set SECRET_KEY to 32+ random characters, e.g. {KEYGEN}",
+            )
+        return SettingsError(
+            f"SECRET_KEY is {len(value)} characters long; at least {MIN_SECRET_LENGTH} are needed",
+            f"generate a longer one: {KEYGEN}",
+        )
+    if field == "database_url":
+        scheme = normalise_database_url(value).split(":", 1)[0]
+        return SettingsError(
+            f"DATABASE_URL scheme is not supported: {scheme}",
             "use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user:pass@host/db",
         )
-    app_env = environ.get("APP_ENV", "development")
-    if app_env not in APP_ENVS:
-        raise SettingsError(f"APP_ENV={app_env!r} is unknown", f"use one of {', '.join(APP_ENVS)}")
-    return Settings(
-        secret_key=secret,
-        database_url=url,
-        app_env=app_env,
-        bcrypt_rounds=_int(environ, "BCRYPT_ROUNDS", 12, 4, 16),
-        web_concurrency=_int(environ, "WEB_CONCURRENCY", 1, 1, 64),
-        db_pool_size=_int(environ, "DB_POOL_SIZE", 20, 1, 500),
-        db_max_overflow=_int(environ, "DB_MAX_OVERFLOW", 10, 0, 500),
-        access_token_expire_minutes=_int(environ, "ACCESS_TOKEN_EXPIRE_MINUTES", 15, 1, 1440),
-        refresh_token_expire_days=_int(environ, "REFRESH_TOKEN_EXPIRE_DAYS", 30, 1, 365),
-        public_feed_page_size=_int(environ, "PUBLIC_FEED_PAGE_SIZE", 8, 1, 50),
-    )
+    if field == "app_env":
+        return SettingsError(f"APP_ENV={value!r} is unknown", f"use one of {', '.join(APP_ENVS)}")
+    low, high = limits(field)
+    if error["type"] in ("int_parsing", "int_type", "int_from_float"):
+        return SettingsError(
+            f"{name}={value!r} is not a whole number", f"set {name} to an integer in {low}..{high}"
+        )
+    return SettingsError(f"{name}={value} is out of range", f"use a value in {low}..{high}")
+
+
+def limits(field: str) -> tuple[int, int]:
+    """The bounds a whole-number setting is declared with."""
+    declared = ENVIRONMENT.json_schema()["properties"][field]
+    return declared["minimum"], declared["maximum"]

@@ -41,10 +41,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 CASES: list[tuple[str, str, str]] = [
     # (arguments, expected text in the error, what it is)
-    ("frobnicate", "invalid choice", "unknown command"),
-    ("full-load --shape chaos", "invalid choice", "unknown shape"),
-    ("full-load --scenario chaos", "invalid choice", "unknown scenario"),
-    ("full-load --profile huge", "invalid choice", "unknown seed profile"),
+    ("frobnicate", "no such command", "unknown command"),
+    ("full-load --shape chaos", "is not one of", "unknown shape"),
+    ("full-load --scenario chaos", "is not one of", "unknown scenario"),
+    ("full-load --profile huge", "is not one of", "unknown seed profile"),
     ("full-load --users 0", "must be 1 or more", "zero users"),
     ("full-load --users -5", "must be 1 or more", "negative users"),
     ("full-load --duration abc", "is not a whole number", "malformed duration"),

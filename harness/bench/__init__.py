@@ -12,6 +12,7 @@ from harness.bench.gate import (
 from harness.bench.runner import (
     BENCH_JSON,
     BenchRequest,
+    BenchTargets,
     bench_table,
     load_targets,
     run_suite,
@@ -21,6 +22,7 @@ from harness.bench.runner import (
 __all__ = [
     "BENCH_JSON",
     "BenchRequest",
+    "BenchTargets",
     "bench_table",
     "check_name",
     "compare",

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.console import Column, Table
 from harness.errors import ConfigError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -153,22 +154,33 @@ def gate_failed(rows: list[dict[str, Any]]) -> bool:
     return any(r["verdict"] == "regression" for r in rows)
 
 
-def comparison_table(rows: list[dict[str, Any]], name: str) -> list[str]:
-    lines = [
-        f"comparison with baseline {name!r} (ratio = current / baseline median; "
+def comparison_table(rows: list[dict[str, Any]], name: str) -> Table:
+    return Table(
+        title=f"comparison with baseline {name!r} (ratio = current / baseline median; "
         "band = 95 % bootstrap interval)",
-        f"{'benchmark':<38} {'baseline':>9} {'current':>9} {'ratio':>6} {'band':>13} "
-        f"{'tol':>5}  verdict",
-    ]
-    for r in rows:
-        if "ratio" not in r:
-            dashes = f"{'-':>9} {'-':>9} {'-':>6} {'-':>13} {'-':>5}"
-            lines.append(f"{r['name']:<38} {dashes}  {r['verdict']}")
-            continue
-        band = f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"
-        lines.append(
-            f"{r['name']:<38} {r['baseline_median_ms']:>9.2f} {r['current_median_ms']:>9.2f} "
-            f"{r['ratio']:>6.2f} {band:>13} {r['tolerance']:>5.0%}  {r['verdict']}"
-        )
-    lines.append("gate: " + ("FAIL (regression)" if gate_failed(rows) else "PASS"))
-    return lines
+        columns=(
+            Column("benchmark", width=38),
+            Column("baseline", "right", width=9),
+            Column("current", "right", width=9),
+            Column("ratio", "right", width=6),
+            Column("band", "right", width=13),
+            Column("tol", "right", width=5),
+            Column("verdict", gap=2),
+        ),
+        rows=tuple(_comparison_row(r) for r in rows),
+        footer=("gate: " + ("FAIL (regression)" if gate_failed(rows) else "PASS"),),
+    )
+
+
+def _comparison_row(r: dict[str, Any]) -> tuple[str, ...]:
+    if "ratio" not in r:
+        return (r["name"], "-", "-", "-", "-", "-", r["verdict"])
+    return (
+        r["name"],
+        f"{r['baseline_median_ms']:.2f}",
+        f"{r['current_median_ms']:.2f}",
+        f"{r['ratio']:.2f}",
+        f"{r['band'][0]:.2f}-{r['band'][1]:.2f}",
+        f"{r['tolerance']:.0%}",
+        r["verdict"],
+    )

@@ -16,15 +16,18 @@ import statistics
 import subprocess
 import sys
 import time
-import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from harness.bench.gate import DEFAULT_TOLERANCE
 from harness.bench.suite.support import p95
+from harness.config_file import FILE_MODEL, read_toml, validate_file
+from harness.console import Column, Table
 from harness.errors import ConfigError
 
 SUITE = Path(__file__).resolve().parent / "suite"
@@ -33,6 +36,7 @@ BENCH_JSON = "benchmark.json"
 BENCH_JUNIT = "bench-junit.xml"
 Progress = Callable[[str], None]
 UNSTABLE_IQR = 0.20
+EXAMPLE = "harness/bench/targets.toml"
 
 
 @dataclass(frozen=True)
@@ -47,54 +51,67 @@ class BenchRequest:
     repo_root: Path = Path(__file__).resolve().parents[2]
 
 
-def load_targets(path: Path | None) -> dict[str, Any]:
-    """The targets TOML, checked: every benchmark has a positive p95_ms, tolerances in (0, 1)."""
+class Benchmark(BaseModel):
+    """A `[benchmarks.<name>]` table: the p95 it must stay under, and its own tolerance."""
+
+    model_config = FILE_MODEL
+    p95_ms: float = Field(gt=0)
+    tolerance: float | None = Field(None, gt=0, lt=1)
+
+
+class TargetDefaults(BaseModel):
+    """The `[defaults]` table: the regression gate's tolerance for every benchmark."""
+
+    model_config = FILE_MODEL
+    tolerance: float = Field(DEFAULT_TOLERANCE, gt=0, lt=1)
+
+
+class BenchTargets(BaseModel):
+    """The targets file: a p95 target per benchmark, and the regression gate's tolerances."""
+
+    model_config = FILE_MODEL
+    defaults: TargetDefaults = TargetDefaults()
+    benchmarks: dict[str, Benchmark] = {}
+
+    def target_of(self, name: str) -> float | None:
+        bench = self.benchmarks.get(name)
+        return bench.p95_ms if bench else None
+
+    def tolerance_of(self, name: str) -> float:
+        bench = self.benchmarks.get(name)
+        if bench is None or bench.tolerance is None:
+            return self.defaults.tolerance
+        return bench.tolerance
+
+
+def load_targets(path: Path | None) -> BenchTargets:
+    """The targets file, checked: a target for every benchmark of the suite, and no others."""
     source = path or DEFAULT_TARGETS
-    try:
-        data = tomllib.loads(source.read_text())
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the targets file {source} ({exc.strerror})",
-            "pass an existing TOML file with --targets, or leave it out for the defaults",
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{source} is not valid TOML: {exc}", "fix the file; see harness/bench/targets.toml"
-        ) from None
-    benchmarks = data.get("benchmarks")
-    defaults = data.get("defaults", {})
-    if not isinstance(benchmarks, dict) or not benchmarks:
+    data = read_toml(source, "targets file", EXAMPLE)
+    targets = validate_file(BenchTargets, data, source, EXAMPLE)
+    if not targets.benchmarks:
         raise ConfigError(
             f"{source} has no [benchmarks.<name>] tables",
             "copy harness/bench/targets.toml and edit its figures",
         )
-    required = set(benchmark_names())
-    missing = sorted(required - set(benchmarks))
+    suite = benchmark_names()
+    unknown = [name for name in targets.benchmarks if name not in suite]
+    if unknown:
+        raise ConfigError(
+            f'{source}: unknown benchmark "{unknown[0]}" in benchmarks',
+            f"remove it or fix its spelling; the suite's benchmarks are {', '.join(suite)}",
+        )
+    missing = [name for name in suite if name not in targets.benchmarks]
     if missing:
         raise ConfigError(
             f"{source} gives no target for {', '.join(missing)}",
             "every benchmark of the suite needs a [benchmarks.<name>] table with p95_ms",
         )
-    for name, table in benchmarks.items():
-        p95 = table.get("p95_ms") if isinstance(table, dict) else None
-        if not isinstance(p95, int | float) or isinstance(p95, bool) or p95 <= 0:
-            raise ConfigError(
-                f"{source}: benchmarks.{name}.p95_ms must be a positive number of milliseconds",
-                "for example: p95_ms = 200",
-            )
-        tolerance = table.get("tolerance", defaults.get("tolerance", DEFAULT_TOLERANCE))
-        if not isinstance(tolerance, int | float) or not 0 < tolerance < 1:
-            raise ConfigError(
-                f"{source}: the tolerance of {name} must be a fraction between 0 and 1",
-                "for example: tolerance = 0.15 (15 % slower is a regression)",
-            )
-    return data
+    return targets
 
 
-def tolerance_of(targets: dict[str, Any], name: str) -> float:
-    table = targets["benchmarks"].get(name, {})
-    default = targets.get("defaults", {}).get("tolerance", DEFAULT_TOLERANCE)
-    return float(table.get("tolerance", default))
+def tolerance_of(targets: BenchTargets, name: str) -> float:
+    return targets.tolerance_of(name)
 
 
 def benchmark_names() -> list[str]:
@@ -181,7 +198,7 @@ def summarise(
     junit_path: Path,
     seconds: float,
     request: BenchRequest,
-    targets: dict[str, Any],
+    targets: BenchTargets,
 ) -> dict[str, Any]:
     measured: dict[str, dict[str, Any]] = {}
     if json_path.exists():
@@ -190,13 +207,12 @@ def summarise(
     rows = []
     for name, (outcome, message) in _outcomes(junit_path).items():
         bench = measured.get(name)
-        target = float(targets["benchmarks"].get(name, {}).get("p95_ms", 0)) or None
         row: dict[str, Any] = {
             "name": name,
             "outcome": outcome,
             "message": message,
-            "target_p95_ms": target,
-            "tolerance": tolerance_of(targets, name),
+            "target_p95_ms": targets.target_of(name),
+            "tolerance": targets.tolerance_of(name),
         }
         if bench is not None:
             data = [s * 1000 for s in bench["stats"]["data"]]
@@ -233,24 +249,34 @@ def unstable(samples: list[float]) -> bool:
     return (q3 - q1) > UNSTABLE_IQR * statistics.median(samples)
 
 
-def bench_table(summary: dict[str, Any]) -> list[str]:
-    lines = [
-        f"{'benchmark':<38} {'rounds':>6} {'min ms':>8} {'median':>8} {'p95':>8} {'target':>7}"
-        "  result"
-    ]
-    for r in summary["benchmarks"]:
-        target = f"{r['target_p95_ms']:.0f}" if r.get("target_p95_ms") else "-"
-        if "median_ms" in r:
-            figures = (
-                f"{r['rounds']:>6} {r['min_ms']:>8.2f} {r['median_ms']:>8.2f} {r['p95_ms']:>8.2f}"
-            )
-        else:
-            figures = f"{'-':>6} {'-':>8} {'-':>8} {'-':>8}"
-        result = {"passed": "ok", "skipped": "not run"}.get(r["outcome"], r["outcome"].upper())
-        if r.get("unstable"):
-            result += " (unstable: IQR > 20 % of median)"
-        if r["message"] and r["outcome"] != "passed":
-            result += f": {r['message']}"
-        lines.append(f"{r['name']:<38} {figures} {target:>7}  {result}")
-    lines.append(f"bench: {summary['verdict']} in {summary['seconds']:.0f}s")
-    return lines
+def bench_table(summary: dict[str, Any]) -> Table:
+    return Table(
+        columns=(
+            Column("benchmark", width=38),
+            Column("rounds", "right", width=6),
+            Column("min ms", "right", width=8),
+            Column("median", "right", width=8),
+            Column("p95", "right", width=8),
+            Column("target", "right", width=7),
+            Column("result", gap=2),
+        ),
+        rows=tuple(_bench_row(r) for r in summary["benchmarks"]),
+        footer=(f"bench: {summary['verdict']} in {summary['seconds']:.0f}s",),
+    )
+
+
+def _bench_row(r: dict[str, Any]) -> tuple[str, ...]:
+    if "median_ms" in r:
+        figures = (
+            str(r["rounds"]),
+            *(f"{r[key]:.2f}" for key in ("min_ms", "median_ms", "p95_ms")),
+        )
+    else:
+        figures = ("-",) * 4
+    target = f"{r['target_p95_ms']:.0f}" if r.get("target_p95_ms") else "-"
+    result = {"passed": "ok", "skipped": "not run"}.get(r["outcome"], r["outcome"].upper())
+    if r.get("unstable"):
+        result += " (unstable: IQR > 20 % of median)"
+    if r["message"] and r["outcome"] != "passed":
+        result += f": {r['message']}"
+    return (r["name"], *figures, target, result)

@@ -1,16 +1,16 @@
-"""Names and labels that mark Docker images (and the stack's containers) as the harness's own."""
+"""Names and labels that mark Docker images as the harness's own."""
 
 from __future__ import annotations
+
+from harness.labels import HARNESS, HARNESS_VALUE
 
 # Every image and base this package builds is called `<IMAGE_PREFIX>/<name>:<tag>`.
 IMAGE_PREFIX = "contravento-harness"
 
-# Filter with `label=org.contravento.harness=1`: the same key the stack puts on its
-# containers (harness.labels.HARNESS; a test keeps them equal), so one filter finds
-# everything the harness created. Spelled out here so building images needs nothing of
-# the stack's code.
-HARNESS_LABEL = "org.contravento.harness"
-HARNESS_LABEL_VALUE = "1"
+# The same key and value the stack puts on its containers, so one filter (harness.labels.OWNED)
+# finds everything the harness created.
+HARNESS_LABEL = HARNESS
+HARNESS_LABEL_VALUE = HARNESS_VALUE
 IMAGE_NAME_LABEL = f"{HARNESS_LABEL}.image"
 CONTENT_HASH_LABEL = f"{HARNESS_LABEL}.content-hash"
 BASE_IMAGE_LABEL = f"{HARNESS_LABEL}.base"

@@ -21,8 +21,11 @@ from typing import Any
 import docker
 import docker.errors
 
+from harness.console import EndpointLoad, LoadSnapshot, has_load_view, show_load
+from harness.docker_api import docker_client
 from harness.errors import ConfigError, HarnessError
-from harness.labels import Owner, owner_environment
+from harness.labels import ROLE
+from harness.owner import Owner, owner_environment
 
 SCENARIO_FILES = ("contravento.py", "staged_shape.py")
 IMAGE_SCENARIOS = "/locust/scenarios"
@@ -32,7 +35,8 @@ REMOTE_WORKERS_WAIT_S = 300
 GAVE_UP_ON_WORKERS = "Gave up waiting for workers to connect"
 # What Locust logs when a worker (or a lone process) runs out of CPU.
 SATURATION_MARKERS = ("exceeded cpu threshold", "CPU usage above 90%")
-PROGRESS_EVERY_S = 5.0
+PROGRESS_EVERY_S = 5.0  # a plain line this often
+TICK_EVERY_S = 1.0  # a sink with a load view gets a snapshot this often, and keeps its pace
 
 Progress = Callable[[str], None]
 Abort = Callable[[], str | None] | None  # polled while the load runs; a reason stops it
@@ -103,33 +107,58 @@ def worker_args(scenarios: str, master_host: str, classes: tuple[str, ...]) -> l
     return ["-f", files, "--worker", "--master-host", master_host, *classes]
 
 
-def _aggregate(run_dir: Path) -> dict[str, str] | None:
+def load_snapshot(
+    run_dir: Path, elapsed: float, plan: LoadPlan, final: bool = False
+) -> LoadSnapshot:
+    """The load so far, from the files Locust rewrites as it runs: its stats and their history."""
+    rows = _stats_rows(run_dir)
+    total = next((row for row in rows if row.get("Name") == "Aggregated"), {})
+    return LoadSnapshot(
+        phase="warm-up" if elapsed < plan.warmup_s else "measuring",
+        elapsed_s=elapsed,
+        total_s=plan.total_s,
+        users=_users_now(run_dir),
+        rps=_figure(total.get("Requests/s")) or 0.0,
+        p95_ms=_figure(total.get("95%")),
+        requests=int(_figure(total.get("Request Count")) or 0),
+        failures=int(_figure(total.get("Failure Count")) or 0),
+        endpoints=tuple(_endpoint_load(row) for row in rows if row.get("Name") != "Aggregated"),
+        final=final,
+    )
+
+
+def _endpoint_load(row: dict[str, str]) -> EndpointLoad:
+    return EndpointLoad(
+        name=f"{row.get('Type') or ''} {row.get('Name') or ''}".strip(),
+        requests=int(_figure(row.get("Request Count")) or 0),
+        failures=int(_figure(row.get("Failure Count")) or 0),
+        rps=_figure(row.get("Requests/s")) or 0.0,
+        p95_ms=_figure(row.get("95%")),
+    )
+
+
+def _stats_rows(run_dir: Path) -> list[dict[str, str]]:
     try:
         with (run_dir / "locust_stats.csv").open() as f:
-            return next((row for row in csv.DictReader(f) if row.get("Name") == "Aggregated"), None)
+            return list(csv.DictReader(f))
     except OSError:
+        return []
+
+
+def _users_now(run_dir: Path) -> int | None:
+    try:
+        lines = (run_dir / "locust_stats_history.csv").read_text().splitlines()
+        return int(lines[-1].split(",")[1]) if len(lines) > 1 else 0
+    except (OSError, IndexError, ValueError):
         return None
 
 
-def _users_now(run_dir: Path) -> str:
+def _figure(text: str | None) -> float | None:
+    """A number Locust wrote; None for N/A, a blank, or a line it is still writing."""
     try:
-        lines = (run_dir / "locust_stats_history.csv").read_text().splitlines()
-        return lines[-1].split(",")[1] if len(lines) > 1 else "0"
-    except (OSError, IndexError):
-        return "?"
-
-
-def progress_line(run_dir: Path, elapsed: float, plan: LoadPlan) -> str:
-    phase = "warm-up" if elapsed < plan.warmup_s else "measuring"
-    agg = _aggregate(run_dir) or {}
-    requests = int(float(agg.get("Request Count", 0) or 0))
-    failures = int(float(agg.get("Failure Count", 0) or 0))
-    rate = failures / requests if requests else 0.0
-    return (
-        f"[{elapsed:5.0f}s/{plan.total_s}s] {phase:<9} users {_users_now(run_dir):>4}  "
-        f"rps {float(agg.get('Requests/s', 0) or 0):7.1f}  p95 {agg.get('95%', '-'):>5} ms  "
-        f"failures {rate:.2%}"
-    )
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def saturated(logs: list[Path]) -> bool:
@@ -150,7 +179,7 @@ def run_in_docker(
     ui_port: int | None = None,
     abort: Abort = None,
 ) -> LoadOutcome:
-    client = docker.from_env(timeout=60)
+    client = docker_client(timeout=60)
     plan.run_dir.chmod(0o777)  # the load image runs as an unprivileged user
     env = plan.environment("/seed/usernames.txt")
     seed_mount = (
@@ -169,7 +198,7 @@ def run_in_docker(
             environment=env,
             detach=True,
             volumes={str(plan.run_dir): {"bind": "/results", "mode": "rw"}, **seed_mount},
-            labels={**labels, "org.contravento.harness.role": "locust-master"},
+            labels={**labels, ROLE: "locust-master"},
             ports={"8089/tcp": ("127.0.0.1", ui_port)} if ui_port else {},
         )
         containers.append(master)
@@ -183,7 +212,7 @@ def run_in_docker(
                     environment=env,
                     detach=True,
                     volumes=seed_mount,
-                    labels={**labels, "org.contravento.harness.role": "locust-worker"},
+                    labels={**labels, ROLE: "locust-worker"},
                 )
             )
         _wait(lambda: _exited(master), plan, progress, ui_port is not None, abort, outcome)
@@ -219,6 +248,7 @@ def _wait(
     began = time.monotonic()
     allowed = plan.total_s + 180 + (REMOTE_WORKERS_WAIT_S if plan.remote_workers else 0)
     deadline = began + allowed
+    every = TICK_EVERY_S if has_load_view(progress) else PROGRESS_EVERY_S
     last = 0.0
     try:
         while not done():
@@ -233,12 +263,16 @@ def _wait(
                     f"the Locust master did not finish within {allowed}s",
                     f"see {plan.run_dir}/master.log",
                 )
-            if not ui and now - last >= PROGRESS_EVERY_S:
-                progress(progress_line(plan.run_dir, now - began, plan))
+            if not ui and now - last >= every:
+                show_load(progress, load_snapshot(plan.run_dir, now - began, plan))
                 last = now
             time.sleep(0.5)  # polling the master's state, not waiting for readiness
     except KeyboardInterrupt:
         outcome.interrupted = True
+    finally:
+        if not ui:  # a live view ends with the load
+            elapsed = time.monotonic() - began
+            show_load(progress, load_snapshot(plan.run_dir, elapsed, plan, final=True))
 
 
 def run_locally(

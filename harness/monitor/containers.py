@@ -19,7 +19,9 @@ import docker
 import docker.errors
 import requests.exceptions
 
-ROLE_LABEL = "org.contravento.harness.role"
+from harness.docker_api import docker_client
+from harness.labels import ROLE
+
 DISCOVER_EVERY_S = 1.0
 
 
@@ -81,7 +83,7 @@ class ContainerSampler:
     def __init__(self, label: str, out: Path, client: docker.DockerClient | None = None) -> None:
         self.label = label
         self.writer = JsonlWriter(out)
-        self.client = client or docker.from_env(timeout=30)
+        self.client = client or docker_client()
         self._stop = threading.Event()
         self._streams: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -128,7 +130,7 @@ class ContainerSampler:
                 thread.start()
 
     def _follow(self, container: Any) -> None:
-        name, role = container.name, (container.labels or {}).get(ROLE_LABEL, "container")
+        name, role = container.name, (container.labels or {}).get(ROLE, "container")
         self.counts.setdefault(name, 0)
         try:
             stream = self.client.api.stats(container.id, stream=True, decode=True)

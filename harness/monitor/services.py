@@ -21,9 +21,10 @@ import docker.errors
 import psutil
 import requests
 
-from harness.labels import is_running
+from harness.docker_api import docker_client
+from harness.labels import ROLE
+from harness.owner import is_running
 
-ROLE_LABEL = "org.contravento.harness.role"
 SERVICE_ROLES = ("backend", "postgres")
 DOWN_GRACE_S = 20.0  # a `docker restart` of PostgreSQL takes a few seconds; a crash stays down
 LOG_TAIL_LINES = 80
@@ -125,7 +126,7 @@ class ContainerWatch(ServiceWatch):
     ) -> None:
         super().__init__(grace_s)
         self.label = label
-        self.client = client or docker.from_env(timeout=30)
+        self.client = client or docker_client()
         self._ids: dict[str, str] = {}  # service -> container id
         self._stream: Any = None
         self._thread = threading.Thread(target=self._follow, name="watch-services", daemon=True)
@@ -134,7 +135,7 @@ class ContainerWatch(ServiceWatch):
         for container in self.client.containers.list(
             all=True, filters={"label": self.label}, ignore_removed=True
         ):
-            role = (container.labels or {}).get(ROLE_LABEL)
+            role = (container.labels or {}).get(ROLE)
             if role in SERVICE_ROLES:
                 self._ids[role] = container.id
                 if container.status not in ("running", "restarting"):
@@ -159,7 +160,7 @@ class ContainerWatch(ServiceWatch):
                 if self._stop.is_set():
                     return
                 attributes = (event.get("Actor") or {}).get("Attributes") or {}
-                role = attributes.get(ROLE_LABEL)
+                role = attributes.get(ROLE)
                 if role not in SERVICE_ROLES:
                     continue  # Locust containers come and go by design
                 at = int(event.get("timeNano") or time.time_ns()) / 1e9

@@ -1,38 +1,38 @@
 """How the report writes figures: milliseconds, rates, sizes, durations; "-" when unknown.
 
-Every formatter takes whatever results.json held (a number, null, or a wrong type from a
-hand-edited file) and never raises: a report with a "-" beats no report.
+Every formatter takes a figure of the run record (a number, or None where nothing was
+measured) or a value as a monitor file held it (anything: those files are read as they
+are), and never raises: a report with a "-" beats no report.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 MISSING = "-"
 MIB = 1024 * 1024
 
 
-def finite(value: Any) -> float | None:
+def finite(value: object) -> float | None:
     """A JSON value as a finite float, or None (null, text, true/false, NaN)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
 
 
-def text(value: Any) -> str:
+def text(value: object) -> str:
     """A cell's text; None is empty."""
     return "" if value is None else str(value)
 
 
-def number(value: Any, decimals: int = 0) -> str:
+def number(value: object, decimals: int = 0) -> str:
     figure = finite(value)
     if figure is None:
         return MISSING
     return f"{figure:,.{decimals}f}"
 
 
-def ms(value: Any) -> str:
+def ms(value: object) -> str:
     """Milliseconds with as many decimals as the size calls for (0.012 ms and 1,250 ms)."""
     figure = finite(value)
     if figure is None:
@@ -46,19 +46,19 @@ def ms(value: Any) -> str:
     return f"{figure:.3f}"
 
 
-def percent(fraction: Any) -> str:
+def percent(fraction: object) -> str:
     """A fraction (0.0123) as a percentage (1.23 %)."""
     figure = finite(fraction)
     return MISSING if figure is None else f"{figure * 100:.2f} %"
 
 
-def delta(ratio: Any) -> str:
+def delta(ratio: object) -> str:
     """A current/baseline ratio as a signed change: 1.12 -> +12.0 %."""
     figure = finite(ratio)
     return MISSING if figure is None else f"{(figure - 1) * 100:+.1f} %"
 
 
-def mebibytes(value: Any) -> str:
+def mebibytes(value: object) -> str:
     figure = finite(value)
     if figure is None:
         return MISSING
@@ -67,7 +67,7 @@ def mebibytes(value: Any) -> str:
     return f"{figure / MIB:.1f} MiB"
 
 
-def duration(seconds: Any) -> str:
+def duration(seconds: object) -> str:
     """Seconds as "45 s", "12 min 05 s" or "1 h 02 min"."""
     figure = finite(seconds)
     if figure is None:

@@ -1,9 +1,11 @@
 """Reading one run folder's saved files: results.json, Locust's history, the monitor samples.
 
-Only results.json is required. Every other file may be missing (a bench-only run has no
-Locust files, a run without Docker no container data) or cut short by a crash, so each
-reader returns None for "not recorded" and skips what does not parse. Everything read is
-redacted here, once, so no renderer can leak a secret by forgetting to.
+Only results.json is required, and it is read as the run record (harness.record): a file
+that does not fit the model is a ConfigError, so the renderers trust what they are given.
+Every other file may be missing (a bench-only run has no Locust files, a run without
+Docker no container data) or cut short by a crash, so each reader returns None for "not
+recorded" and skips what does not parse. Everything read is redacted here, once, before
+the record is validated, so no renderer can leak a secret by forgetting to.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.record import RESULTS, RunRecord, parse_record, read_raw
 from harness.report.redact import redact, redact_text
 
-KNOWN_SCHEMA_VERSIONS = (1,)
-RESULTS = "results.json"
 LOCUST_HISTORY = "locust_stats_history.csv"
 CONTAINERS = "monitor/containers.jsonl"
 POSTGRES = "monitor/postgres.jsonl"
@@ -45,7 +45,7 @@ class RunFolder:
     """What one run saved; None means the file was not recorded in this run."""
 
     path: Path
-    results: dict[str, Any]
+    results: RunRecord
     history: list[LocustSample] | None = None
     containers: list[dict[str, Any]] | None = None
     postgres: list[dict[str, Any]] | None = None
@@ -57,7 +57,7 @@ class RunFolder:
 
 def read_run(run_dir: Path) -> RunFolder:
     """The run folder's files, redacted; ConfigError when results.json is unusable."""
-    results = read_results(run_dir)
+    results = parse_record(redact(read_raw(run_dir)), run_dir / RESULTS)
     unreadable: dict[str, str] = {}
     history = _read_history(run_dir, unreadable)
     containers = _read_jsonl(run_dir, CONTAINERS, unreadable, required=("t", "container"))
@@ -72,50 +72,6 @@ def read_run(run_dir: Path) -> RunFolder:
         service_logs=_read_service_logs(run_dir, results),
         unreadable=unreadable,
     )
-
-
-def read_results(run_dir: Path) -> dict[str, Any]:
-    if not run_dir.is_dir():
-        raise ConfigError(
-            f"there is no run folder at {run_dir}",
-            "give a folder under reports/, e.g. `harness report reports/latest`",
-        )
-    path = run_dir / RESULTS
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{run_dir} has no {RESULTS}",
-            "the run did not finish; run it again, or point at another run folder",
-        ) from None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path} ({exc.strerror})", "check the file's permissions"
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(
-            f"{path} is not UTF-8 text", "it should be the results.json a harness run wrote"
-        ) from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(
-            f"{path} is not valid JSON ({exc})",
-            "it should be the results.json a harness run wrote; was it cut short or edited?",
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path} holds no results object", "it should be the results.json a harness run wrote"
-        )
-    version = data.get("schema_version")
-    if version not in KNOWN_SCHEMA_VERSIONS or isinstance(version, bool):
-        raise ConfigError(
-            f"{path} has schema_version {version!r}; this harness reads "
-            + ", ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS),
-            "rebuild the report with the harness version that wrote the run",
-        )
-    redacted: dict[str, Any] = redact(data)
-    return redacted
 
 
 def _number(text: str | None) -> float | None:
@@ -212,20 +168,18 @@ def _read_top_queries(run_dir: Path, unreadable: dict[str, str]) -> list[dict[st
     return queries
 
 
-def _read_service_logs(run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
+def _read_service_logs(run_dir: Path, results: RunRecord) -> dict[str, str]:
     """The log tails the incidents point to; only files inside the run's services folder."""
     logs: dict[str, str] = {}
-    incidents = results.get("incidents")
-    for incident in incidents if isinstance(incidents, list) else []:
-        if not isinstance(incident, dict) or not isinstance(incident.get("log_tail"), str):
+    for incident in results.incidents or []:
+        if incident.log_tail is None:
             continue
-        name = Path(incident["log_tail"]).name
-        service = str(incident.get("service"))
+        name = Path(incident.log_tail).name
         try:
             text = (run_dir / SERVICE_LOGS / name).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        logs[service] = redact_text(text[-LOG_TAIL_MAX_CHARS:])
+        logs[incident.service] = redact_text(text[-LOG_TAIL_MAX_CHARS:])
     return logs
 
 

@@ -11,71 +11,60 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
 
-from harness.report.figures import ms, percent, text
+from harness.record import BenchRow, ComparisonRow, Incident, SloRow
+from harness.report.figures import ms, percent
 from harness.report.inputs import RunFolder
-from harness.report.overview import incident_line, reasons, verdict
-from harness.report.tables import bench_rows, dicts, mapping, slo_name, slo_rows
+from harness.report.overview import incident_line, reasons
+from harness.report.tables import bench_rows, compared_rows, slo_name, slo_rows
 
 # Characters XML 1.0 cannot hold at all, escaped or not (an ANSI colour code in a message).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _slo_case(row: dict[str, Any]) -> ET.Element:
+def _slo_case(row: SloRow) -> ET.Element:
     case = ET.Element("testcase", classname="slo", name=slo_name(row), time="0")
+    target = f"{ms(row.target_p95_ms)} ms" if row.target_p95_ms else "none"
     observed = (
-        f"observed p95 {ms(row.get('p95_ms'))} ms (target "
-        + (f"{ms(row.get('target_p95_ms'))} ms" if row.get("target_p95_ms") else "none")
-        + f"), failures {percent(row.get('failure_rate'))}"
-        + (
-            f" (limit {percent(row.get('max_failure_rate'))})"
-            if row.get("max_failure_rate") is not None
-            else ""
-        )
+        f"observed p95 {ms(row.p95_ms)} ms (target {target}), "
+        f"failures {percent(row.failure_rate)} (limit {percent(row.max_failure_rate)})"
     )
-    if row.get("passed"):
+    if row.passed:
         ET.SubElement(case, "system-out").text = observed
     else:
-        failure = ET.SubElement(
-            case, "failure", message=f"{text(row.get('reason')) or 'failed'}: {observed}"
-        )
+        failure = ET.SubElement(case, "failure", message=f"{row.reason or 'failed'}: {observed}")
         failure.set("type", "SloFailure")
         failure.text = observed
     return case
 
 
-def _bench_case(bench: dict[str, Any], compared: dict[str, Any] | None) -> ET.Element:
-    name = text(bench.get("name"))
-    seconds = bench.get("median_ms")
-    rounds = bench.get("rounds")
+def _bench_case(bench: BenchRow, compared: ComparisonRow | None) -> ET.Element:
     total = (
-        seconds * rounds / 1000
-        if isinstance(seconds, int | float) and isinstance(rounds, int)
+        bench.median_ms * bench.rounds / 1000
+        if bench.median_ms is not None and bench.rounds is not None
         else 0.0
     )
-    case = ET.Element("testcase", classname="bench", name=name, time=f"{total:.3f}")
+    case = ET.Element("testcase", classname="bench", name=bench.name, time=f"{total:.3f}")
     observed = (
-        f"observed p95 {ms(bench.get('p95_ms'))} ms, median {ms(bench.get('median_ms'))} ms "
-        f"(target p95 {ms(bench.get('target_p95_ms'))} ms)"
+        f"observed p95 {ms(bench.p95_ms)} ms, median {ms(bench.median_ms)} ms "
+        f"(target p95 {ms(bench.target_p95_ms)} ms)"
     )
-    if compared is not None and "ratio" in compared:
+    if compared is not None and compared.ratio is not None:
         observed += (
-            f"; vs baseline median {ms(compared.get('baseline_median_ms'))} ms: "
-            f"ratio {text(compared.get('ratio'))}, {text(compared.get('verdict'))}"
+            f"; vs baseline median {ms(compared.baseline_median_ms)} ms: "
+            f"ratio {compared.ratio}, {compared.verdict}"
         )
-    outcome = bench.get("outcome")
-    message = text(bench.get("message"))
-    if outcome == "failed":
+    message = bench.message
+    if bench.outcome == "failed":
         node = ET.SubElement(case, "failure", message=f"{message or 'failed'}: {observed}")
         node.set("type", "BenchmarkFailure")
         node.text = observed
-    elif outcome == "error":
+    elif bench.outcome == "error":
         node = ET.SubElement(case, "error", message=f"{message or 'error'}: {observed}")
         node.text = observed
-    elif outcome == "skipped":
+    elif bench.outcome == "skipped":
         ET.SubElement(case, "skipped", message=message or "skipped")
-    elif compared is not None and compared.get("verdict") == "regression":
+    elif compared is not None and compared.verdict == "regression":
         node = ET.SubElement(case, "failure", message=f"regression against baseline: {observed}")
         node.set("type", "Regression")
         node.text = observed
@@ -84,15 +73,13 @@ def _bench_case(bench: dict[str, Any], compared: dict[str, Any] | None) -> ET.El
     return case
 
 
-def _incident_case(incident: dict[str, Any]) -> ET.Element:
-    case = ET.Element("testcase", classname="services", name=text(incident.get("service")))
+def _incident_case(incident: Incident) -> ET.Element:
+    case = ET.Element("testcase", classname="services", name=incident.service)
     case.set("time", "0")
     line = incident_line(incident)
     failure = ET.SubElement(case, "failure", message=line)
     failure.set("type", "ServiceIncident")
-    failure.text = line + (
-        f"; log tail: {incident['log_tail']}" if incident.get("log_tail") else ""
-    )
+    failure.text = line + (f"; log tail: {incident.log_tail}" if incident.log_tail else "")
     return case
 
 
@@ -106,39 +93,28 @@ def _suite(name: str, cases: list[ET.Element], seconds: float) -> ET.Element:
     return suite
 
 
-def _seconds(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
 def render_junit(run: RunFolder) -> str:
-    results = run.results
+    record = run.results
     suites: list[ET.Element] = []
-    meta = mapping(results.get("run"))
-    shape = mapping(meta.get("shape"))
-    slo = [_slo_case(r) for r in slo_rows(results)]
+    slo = [_slo_case(r) for r in slo_rows(record)]
     if slo:
-        suites.append(_suite("slo", slo, _seconds(shape.get("duration_s"))))
-    comparison = results.get("comparison")
-    compared = {
-        text(c.get("name")): c
-        for c in dicts(comparison.get("rows") if isinstance(comparison, dict) else None)
-    }
-    bench = [_bench_case(b, compared.get(text(b.get("name")))) for b in bench_rows(results)]
-    if bench:
-        summary = results.get("benchmarks")
-        seconds = _seconds(summary.get("seconds")) if isinstance(summary, dict) else 0.0
-        suites.append(_suite("bench", bench, seconds))
-    services = [_incident_case(i) for i in dicts(results.get("incidents"))]
+        shape = record.run.shape
+        suites.append(_suite("slo", slo, shape.duration_s if shape is not None else 0.0))
+    compared = compared_rows(record)
+    bench = [_bench_case(b, compared.get(b.name)) for b in bench_rows(record)]
+    if bench and record.benchmarks is not None:
+        suites.append(_suite("bench", bench, record.benchmarks.seconds))
+    services = [_incident_case(i) for i in record.incidents or []]
     if services:
         suites.append(_suite("services", services, 0.0))
     cases = slo + bench + services
     failing = any(c.find("failure") is not None or c.find("error") is not None for c in cases)
-    if verdict(results) != "PASS" and not failing:
+    if record.verdict != "PASS" and not failing:
         case = ET.Element("testcase", classname="run", name="verdict", time="0")
-        why = "; ".join(reasons(results)) or "the run did not pass"
-        ET.SubElement(case, "failure", message=f"verdict {verdict(results)}: {why}").text = why
+        why = "; ".join(reasons(record)) or "the run did not pass"
+        ET.SubElement(case, "failure", message=f"verdict {record.verdict}: {why}").text = why
         suites.append(_suite("run", [case], 0.0))
-    root = ET.Element("testsuites", name=f"contravento {text(meta.get('id'))}".strip())
+    root = ET.Element("testsuites", name=f"contravento {record.run.id}")
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
     root.set("time", f"{sum(float(s.get('time', '0')) for s in suites):.3f}")

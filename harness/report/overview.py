@@ -2,91 +2,74 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
 
+from harness.record import Incident, RunRecord, SeedInfo, Shape
 from harness.report.figures import duration, number, text
 from harness.report.inputs import RunFolder
-from harness.report.tables import bench_rows, dicts, items, mapping, slo_rows
+from harness.report.tables import bench_rows, slo_rows
 
 
-def verdict(results: dict[str, Any]) -> str:
-    value = results.get("verdict")
-    return value if value in ("PASS", "FAIL") else "UNKNOWN"
-
-
-def is_bench_only(results: dict[str, Any]) -> bool:
-    run = results.get("run")
-    return isinstance(run, dict) and run.get("kind") == "bench"
-
-
-def reasons(results: dict[str, Any]) -> list[str]:
+def reasons(record: RunRecord) -> list[str]:
     """One line per part of the verdict: incidents, SLO rows, benchmarks, the baseline gate."""
-    lines = [f"service incident: {incident_line(i)}" for i in dicts(results.get("incidents"))]
-    rows = slo_rows(results)
-    failed = [r for r in rows if not r.get("passed")]
+    lines = [f"service incident: {incident_line(i)}" for i in record.incidents or []]
+    rows = slo_rows(record)
+    failed = [r for r in rows if not r.passed]
     if rows:
         lines.append(
             f"{len(failed)} of {len(rows)} SLO rows failed"
             if failed
             else f"all {len(rows)} SLO rows passed"
         )
-    elif not is_bench_only(results):
+    elif record.run.kind == "load":
         lines.append("no SLO rows: the load recorded no requests")
-    benches = bench_rows(results)
+    benches = bench_rows(record)
     if benches:
-        bad = [text(b.get("name")) for b in benches if b.get("outcome") in ("failed", "error")]
+        bad = [b.name for b in benches if b.outcome in ("failed", "error")]
         lines.append(
             f"{len(bad)} of {len(benches)} benchmarks failed: {', '.join(bad)}"
             if bad
             else f"no benchmark failed ({len(benches)} run)"
         )
-    comparison = results.get("comparison")
-    if isinstance(comparison, dict) and comparison.get("rows"):
-        regressed = [
-            text(r.get("name"))
-            for r in dicts(comparison["rows"])
-            if r.get("verdict") == "regression"
-        ]
-        baseline = text(comparison.get("baseline"))
+    comparison = record.comparison
+    if comparison is not None and comparison.rows:
+        regressed = [r.name for r in comparison.rows if r.verdict == "regression"]
         lines.append(
-            f"regression against baseline {baseline!r}: {', '.join(regressed)}"
+            f"regression against baseline {comparison.baseline!r}: {', '.join(regressed)}"
             if regressed
-            else f"no regression against baseline {baseline!r}"
+            else f"no regression against baseline {comparison.baseline!r}"
         )
     return lines
 
 
-def incident_line(incident: dict[str, Any]) -> str:
-    """A stack service that went down during the load, as results.json recorded it."""
-    service = text(incident.get("service"))
-    code = incident.get("exit_code")
+def incident_line(incident: Incident | Mapping[str, object]) -> str:
+    """A stack service that went down during the load, as results.json records it.
+
+    Also takes the incident as a plain dict (ServiceWatch.records()), for the load's own
+    progress lines before the record is written.
+    """
+    incident = Incident.model_validate(incident)
+    code = incident.exit_code
     what = (
         "was killed for lack of memory"
-        if incident.get("event") == "oom"
-        else "exited" + (f" with code {code}" if isinstance(code, int) else "")
+        if incident.event == "oom"
+        else "exited" + (f" with code {code}" if code is not None else "")
     )
-    at = number(incident.get("at_s"), 0)
-    back = incident.get("back_after_s")
-    after = (
-        f"restarted {number(back, 0)} s later"
-        if isinstance(back, int | float)
-        else "did not come back"
-    )
-    return f"{service} {what} {at} s into the load and {after}"
+    back = incident.back_after_s
+    after = f"restarted {number(back, 0)} s later" if back is not None else "did not come back"
+    return f"{incident.service} {what} {number(incident.at_s, 0)} s into the load and {after}"
 
 
 def warnings(run: RunFolder) -> list[str]:
     """The run's own warnings, plus what the saved data says and the warnings do not."""
-    results = run.results
-    found = [text(w) for w in items(results.get("warnings")) if w]
+    record = run.results
+    found = [w for w in record.warnings if w]
     said = " ".join(found).lower()
-    if results.get("load_generator_saturated") and "saturated" not in said:
+    if record.load_generator_saturated and "saturated" not in said:
         found.append("load generator saturated: results are not trustworthy")
-    meta = mapping(results.get("run"))
-    if meta.get("partial") and "partial" not in said:
+    if record.run.partial and "partial" not in said:
         found.append("partial run: it was interrupted; results cover only part of it")
-    unstable = [text(b.get("name")) for b in bench_rows(results) if b.get("unstable")]
+    unstable = [b.name for b in bench_rows(record) if b.unstable]
     if unstable:
         found.append(
             "unstable benchmarks (rounds too noisy to trust the median): " + ", ".join(unstable)
@@ -95,83 +78,61 @@ def warnings(run: RunFolder) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _shape(shape: Any) -> str:
-    if not isinstance(shape, dict):
-        return text(shape)
-    parts = [text(shape.get("name")) or "?"]
-    if shape.get("users") is not None:
-        parts.append(f"{number(shape.get('users'))} users")
-    if shape.get("duration_s") is not None:
-        parts.append(f"{duration(shape.get('duration_s'))} measured")
-    if shape.get("warmup_s"):
-        parts.append(f"after {duration(shape.get('warmup_s'))} warm-up")
-    if shape.get("spawn_rate") is not None:
-        parts.append(f"spawn {number(shape.get('spawn_rate'), 1)}/s")
-    if shape.get("kind"):
-        parts.append(text(shape.get("kind")))
+def _shape(shape: Shape) -> str:
+    parts = [shape.name, f"{number(shape.users)} users", f"{duration(shape.duration_s)} measured"]
+    if shape.warmup_s:
+        parts.append(f"after {duration(shape.warmup_s)} warm-up")
+    parts += [f"spawn {number(shape.spawn_rate, 1)}/s", shape.kind]
     return ", ".join(parts)
 
 
-def _seed(seed: Any) -> str:
-    if not isinstance(seed, dict):
-        return text(seed) or "not seeded (or not recorded)"
-    parts = [f"profile {text(seed.get('profile')) or '?'}"]
-    if seed.get("seed") is not None:
-        parts.append(f"seed {text(seed.get('seed'))}")
-    if seed.get("total_rows") is not None:
-        parts.append(f"{number(seed.get('total_rows'))} rows")
-    if seed.get("checksum"):
-        parts.append(f"checksum {text(seed.get('checksum'))[:16]}")
+def _seed(seed: SeedInfo | None) -> str:
+    if seed is None:
+        return "not seeded (or not recorded)"
+    parts = [f"profile {seed.profile or '?'}"]
+    if seed.seed is not None:
+        parts.append(f"seed {seed.seed}")
+    if seed.total_rows is not None:
+        parts.append(f"{number(seed.total_rows)} rows")
+    if seed.checksum:
+        parts.append(f"checksum {seed.checksum[:16]}")
     return ", ".join(parts)
 
 
-def _wall_time(started: Any, finished: Any) -> str:
-    try:
-        begin = datetime.fromisoformat(str(started))
-        end = datetime.fromisoformat(str(finished))
-    except ValueError:
-        return "-"
-    try:
-        return duration((end - begin).total_seconds())
-    except TypeError:  # one has a time zone, the other not
-        return "-"
-
-
-def metadata(results: dict[str, Any]) -> list[tuple[str, str]]:
+def metadata(record: RunRecord) -> list[tuple[str, str]]:
     """(label, value) pairs, in reading order; absent fields are left out."""
-    run = mapping(results.get("run"))
+    run = record.run
+    bench_only = run.kind == "bench"
     pairs: list[tuple[str, str]] = [
-        ("run", text(run.get("id"))),
-        ("kind", "benchmark suite only" if is_bench_only(results) else "load"),
-        ("commit", text(run.get("commit"))),
-        ("shape", _shape(run.get("shape")) if run.get("shape") else ""),
-        ("scenario", text(run.get("scenario"))),
-        ("user classes", ", ".join(text(c) for c in items(run.get("user_classes")))),
-        ("workers", text(run.get("workers"))),
-        ("HTTP client", text(run.get("http_client"))),
-        ("provider", text(run.get("provider"))),
-        ("stack", text(run.get("stack_id"))),
-        ("target", text(run.get("target"))),
-        ("host", text(run.get("host"))),
-        ("python", text(run.get("python"))),
-        ("started", text(run.get("started_at"))),
-        ("finished", text(run.get("finished_at"))),
-        ("wall time", _wall_time(run.get("started_at"), run.get("finished_at"))),
-        ("seed", "" if is_bench_only(results) else _seed(run.get("seed"))),
-        ("SLO file", text(run.get("slo_file"))),
-        ("partial", "yes: interrupted" if run.get("partial") else ""),
+        ("run", run.id),
+        ("kind", "benchmark suite only" if bench_only else "load"),
+        ("commit", text(run.commit)),
+        ("shape", _shape(run.shape) if run.shape is not None else ""),
+        ("scenario", text(run.scenario)),
+        ("user classes", ", ".join(run.user_classes)),
+        ("workers", text(run.workers)),
+        ("HTTP client", text(run.http_client)),
+        ("provider", run.provider),
+        ("stack", run.stack_id),
+        ("target", run.target),
+        ("host", run.host),
+        ("python", run.python),
+        ("started", run.started_at.isoformat()),
+        ("finished", run.finished_at.isoformat()),
+        ("wall time", duration((run.finished_at - run.started_at).total_seconds())),
+        ("seed", "" if bench_only else _seed(run.seed)),
+        ("SLO file", text(run.slo_file)),
+        ("partial", "yes: interrupted" if run.partial else ""),
     ]
-    bench = results.get("benchmarks")
-    if isinstance(bench, dict):
+    bench = record.benchmarks
+    if bench is not None:
         pairs.append(
             (
                 "benchmarks",
-                f"{number(bench.get('rounds'))} rounds (+{number(bench.get('warmup_rounds'))} "
-                f"warm-up), bcrypt rounds {number(bench.get('bcrypt_rounds'))}, "
-                f"{duration(bench.get('seconds'))}",
+                f"{number(bench.rounds)} rounds (+{number(bench.warmup_rounds)} warm-up), "
+                f"bcrypt rounds {number(bench.bcrypt_rounds)}, {duration(bench.seconds)}",
             )
         )
-    comparison = results.get("comparison")
-    if isinstance(comparison, dict):
-        pairs.append(("baseline", text(comparison.get("baseline"))))
+    if record.comparison is not None:
+        pairs.append(("baseline", record.comparison.baseline))
     return [(k, v) for k, v in pairs if v and v != "-"]

@@ -14,20 +14,12 @@ from typing import Any
 
 from harness.report.assets import SCRIPT, STYLE, script_hash
 from harness.report.inputs import CONTAINERS, LOCUST_HISTORY, POSTGRES, TOP_QUERIES, RunFolder
-from harness.report.overview import (
-    incident_line,
-    is_bench_only,
-    metadata,
-    reasons,
-    verdict,
-    warnings,
-)
+from harness.report.overview import incident_line, metadata, reasons, warnings
 from harness.report.series import by_container, chart_data, connection_states, origin
 from harness.report.tables import (
     Table,
     bench_table,
     container_table,
-    dicts,
     endpoint_table,
     slo_table,
     top_queries_table,
@@ -77,7 +69,7 @@ def figure(name: str, charts: dict[str, Any]) -> str:
 
 
 def _verdict_section(run: RunFolder) -> str:
-    word = verdict(run.results)
+    word = run.results.verdict
     items = "".join(f"<li>{escape(line)}</li>" for line in reasons(run.results))
     return (
         f'<section id="verdict" class="verdict {word.lower()}">'
@@ -89,7 +81,7 @@ def _slo_section(run: RunFolder) -> str:
     table = slo_table(run.results)
     if table is not None:
         body = table_html(table)
-    elif is_bench_only(run.results):
+    elif run.results.run.kind == "bench":
         body = missing("SLO rows", " (a benchmark-only run has no load)")
     else:
         body = '<p class="missing">No SLO rows: the load recorded no requests.</p>'
@@ -106,9 +98,9 @@ def _warnings_section(run: RunFolder) -> str:
 
 def _incidents_section(run: RunFolder) -> str:
     """Stack services that crashed or restarted during the load, with their logs' tails."""
-    if "incidents" not in run.results:
+    incidents = run.results.incidents
+    if incidents is None:
         return ""  # not watched in this run (a benchmark-only run, an older harness)
-    incidents = dicts(run.results.get("incidents"))
     if not incidents:
         body = "<p>No stack service crashed or restarted during the load.</p>"
     else:
@@ -198,10 +190,10 @@ def _bench_section(run: RunFolder) -> str:
         body = missing("Benchmarks", " (the suite did not run)")
     else:
         body = table_html(table)
-        comparison = run.results.get("comparison")
-        if isinstance(comparison, dict) and comparison.get("baseline"):
+        comparison = run.results.comparison
+        if comparison is not None:
             body = (
-                f"<p>Compared with baseline <strong>{escape(str(comparison['baseline']))}"
+                f"<p>Compared with baseline <strong>{escape(comparison.baseline)}"
                 "</strong>: change = current / baseline median - 1; the band is the 95 % "
                 "bootstrap interval of that ratio; only a regression fails.</p>" + body
             )
@@ -216,8 +208,7 @@ def _meta_section(run: RunFolder) -> str:
 def render_page(run: RunFolder) -> str:
     data = chart_data(run)
     charts: dict[str, Any] = data["charts"]
-    meta = run.results.get("run")
-    run_id = str(meta.get("id") or run.path.name) if isinstance(meta, dict) else run.path.name
+    run_id = run.results.run.id
     policy = (
         f"default-src 'none'; script-src '{script_hash()}'; style-src 'unsafe-inline'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -240,7 +231,7 @@ def render_page(run: RunFolder) -> str:
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{escape(policy)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(verdict(run.results))} - ContraVento run {escape(run_id)}</title>
+<title>{escape(run.results.verdict)} - ContraVento run {escape(run_id)}</title>
 <style>{STYLE}</style>
 </head>
 <body>

@@ -225,10 +225,9 @@ def chart_data(run: RunFolder) -> dict[str, Any]:
     if t0 is None:
         return {"x_max": 0, "charts": {}}
     charts: dict[str, dict[str, Any]] = {}
-    meta = run.results.get("run")
-    shape = meta.get("shape") if isinstance(meta, dict) else None
-    warmup = _num(shape.get("warmup_s")) if isinstance(shape, dict) else None
+    shape = run.results.run.shape
     if run.history:
+        warmup = shape.warmup_s if shape is not None else None
         charts.update(locust_charts(run.history, t0, warmup))
     if run.containers:
         charts.update(container_charts(run.containers, t0))

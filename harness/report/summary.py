@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from harness.report.inputs import RunFolder
-from harness.report.overview import is_bench_only, metadata, reasons, verdict, warnings
+from harness.report.overview import metadata, reasons, warnings
 from harness.report.tables import Table, bench_table, slo_table
 
 # What GitHub would autolink: scheme://... and www.example.
@@ -20,7 +20,7 @@ ADDRESS = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.)\S+")
 SPECIAL = re.compile(r"([\\`*_\[\]|~<>])")
 SUMMARY_LOG_LINES = 20  # the whole tail is in index.html and the run folder
 BACKTICKS = re.compile(r"`+")  # a log line cannot close a fence longer than any run in it
-HEADLINE = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "UNKNOWN": "⚠️ UNKNOWN"}
+HEADLINE = {"PASS": "✅ PASS", "FAIL": "❌ FAIL"}
 
 
 def _plain(text: str) -> str:
@@ -61,18 +61,17 @@ def table_md(table: Table) -> list[str]:
 
 
 def render_summary(run: RunFolder) -> str:
-    results = run.results
-    word = verdict(results)
-    meta = dict(metadata(results))
-    lines = [f"## {HEADLINE[word]}: ContraVento run {md(meta.get('run', run.path.name))}", ""]
-    lines += [f"- {md(reason)}" for reason in reasons(results)]
+    record = run.results
+    meta = dict(metadata(record))
+    lines = [f"## {HEADLINE[record.verdict]}: ContraVento run {md(record.run.id)}", ""]
+    lines += [f"- {md(reason)}" for reason in reasons(record)]
     lines.append("")
     lines.append("### SLO (failed rows first)")
     lines.append("")
-    slo = slo_table(results)
+    slo = slo_table(record)
     if slo is not None:
         lines += table_md(slo)
-    elif is_bench_only(results):
+    elif record.run.kind == "bench":
         lines.append("_SLO rows: not recorded in this run (a benchmark-only run has no load)._")
     else:
         lines.append("_No SLO rows: the load recorded no requests._")
@@ -87,12 +86,11 @@ def render_summary(run: RunFolder) -> str:
         fence = "`" * (3 + max((len(run_) for run_ in BACKTICKS.findall(log)), default=0))
         lines += [f"### Last lines of the {md(service)} log", "", f"{fence}text", *last, fence, ""]
     lines += ["### Benchmarks", ""]
-    bench = bench_table(results)
+    bench = bench_table(record)
     if bench is not None:
-        comparison = results.get("comparison")
-        if isinstance(comparison, dict) and comparison.get("baseline"):
+        if record.comparison is not None:
             lines.append(
-                f"Compared with baseline {md(str(comparison['baseline']))}; "
+                f"Compared with baseline {md(record.comparison.baseline)}; "
                 "only a regression fails the gate."
             )
             lines.append("")

@@ -10,10 +10,11 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from harness.record import BenchRow, ComparisonRow, EndpointStats, RunRecord, SloRow
 from harness.report.figures import (
+    MISSING,
     delta,
     duration,
-    finite,
     mebibytes,
     ms,
     number,
@@ -35,38 +36,26 @@ class Table:
     numeric: frozenset[int] = frozenset()  # right-aligned columns
 
 
-def dicts(value: Any) -> list[dict[str, Any]]:
-    """A results.json list of objects; anything else in it (or instead of it) is left out."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+def bench_rows(record: RunRecord) -> list[BenchRow]:
+    return record.benchmarks.benchmarks if record.benchmarks is not None else []
 
 
-def items(value: Any) -> list[Any]:
-    """A results.json list; [] when absent or not a list."""
-    return value if isinstance(value, list) else []
+def compared_rows(record: RunRecord) -> dict[str, ComparisonRow]:
+    """The baseline comparison's rows by benchmark name; {} without a comparison."""
+    return {c.name: c for c in record.comparison.rows} if record.comparison is not None else {}
 
 
-def mapping(value: Any) -> dict[str, Any]:
-    """A results.json section as a dict; {} when absent or of the wrong type."""
-    return value if isinstance(value, dict) else {}
-
-
-def bench_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    summary = results.get("benchmarks")
-    return dicts(summary.get("benchmarks")) if isinstance(summary, dict) else []
-
-
-def slo_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def slo_rows(record: RunRecord) -> list[SloRow]:
     """The SLO rows, failed ones first (each group keeps the verdict's order)."""
-    rows = dicts(results.get("slo"))
-    return sorted(rows, key=lambda r: bool(r.get("passed")))
+    return sorted(record.slo, key=lambda r: r.passed)
 
 
-def slo_name(row: dict[str, Any]) -> str:
-    return f"{text(row.get('endpoint'))} [{text(row.get('group')) or 'failures only'}]"
+def slo_name(row: SloRow) -> str:
+    return f"{row.endpoint} [{row.group or 'failures only'}]"
 
 
-def slo_table(results: dict[str, Any]) -> Table | None:
-    rows = slo_rows(results)
+def slo_table(record: RunRecord) -> Table | None:
+    rows = slo_rows(record)
     if not rows:
         return None
     return Table(
@@ -74,16 +63,16 @@ def slo_table(results: dict[str, Any]) -> Table | None:
         rows=tuple(
             Row(
                 (
-                    "ok" if r.get("passed") else "FAIL",
-                    text(r.get("endpoint")),
-                    text(r.get("group")) or "(failures only)",
-                    ms(r.get("p95_ms")),
-                    ms(r.get("target_p95_ms")),
-                    percent(r.get("failure_rate")),
-                    percent(r.get("max_failure_rate")),
-                    text(r.get("reason")),
+                    "ok" if r.passed else "FAIL",
+                    r.endpoint,
+                    r.group or "(failures only)",
+                    ms(r.p95_ms),
+                    ms(r.target_p95_ms),
+                    percent(r.failure_rate),
+                    percent(r.max_failure_rate),
+                    r.reason,
                 ),
-                "ok" if r.get("passed") else "fail",
+                "ok" if r.passed else "fail",
             )
             for r in rows
         ),
@@ -91,31 +80,32 @@ def slo_table(results: dict[str, Any]) -> Table | None:
     )
 
 
-def endpoint_table(results: dict[str, Any]) -> Table | None:
-    endpoints = dicts(results.get("endpoints"))
-    aggregate = results.get("aggregate")
-    if isinstance(aggregate, dict):
-        endpoints.append({**aggregate, "method": "", "name": "all endpoints", "total": True})
-    if not endpoints:
+def _endpoint_row(method: str, name: str, e: EndpointStats, status: str) -> Row:
+    return Row(
+        (
+            method,
+            name,
+            number(e.requests),
+            number(e.failures),
+            percent(e.failure_rate),
+            ms(e.p50_ms),
+            ms(e.p95_ms),
+            ms(e.p99_ms),
+            number(e.rps, 1),
+        ),
+        status,
+    )
+
+
+def endpoint_table(record: RunRecord) -> Table | None:
+    rows = [
+        _endpoint_row(e.method, e.name, e, "warn" if e.failures > 0 else "")
+        for e in record.endpoints
+    ]
+    if record.aggregate is not None:
+        rows.append(_endpoint_row("", "all endpoints", record.aggregate, "total"))
+    if not rows:
         return None
-
-    def row(e: dict[str, Any]) -> Row:
-        failed = (finite(e.get("failures")) or 0) > 0
-        return Row(
-            (
-                text(e.get("method")),
-                text(e.get("name")),
-                number(e.get("requests")),
-                number(e.get("failures")),
-                percent(e.get("failure_rate")),
-                ms(e.get("p50_ms")),
-                ms(e.get("p95_ms")),
-                ms(e.get("p99_ms")),
-                number(e.get("rps"), 1),
-            ),
-            "total" if e.get("total") else "warn" if failed else "",
-        )
-
     return Table(
         columns=(
             "method",
@@ -128,19 +118,15 @@ def endpoint_table(results: dict[str, Any]) -> Table | None:
             "p99",
             "req/s",
         ),
-        rows=tuple(row(e) for e in endpoints),
+        rows=tuple(rows),
         numeric=frozenset(range(2, 9)),
     )
 
 
-def bench_table(results: dict[str, Any]) -> Table | None:
+def bench_table(record: RunRecord) -> Table | None:
     """Benchmarks with their targets; with a comparison, the deltas to the baseline too."""
-    benches = bench_rows(results)
-    comparison = results.get("comparison")
-    compared = {
-        str(c.get("name")): c
-        for c in dicts(comparison.get("rows") if isinstance(comparison, dict) else None)
-    }
+    benches = bench_rows(record)
+    compared = compared_rows(record)
     if not benches and not compared:
         return None
     with_baseline = bool(compared)
@@ -155,12 +141,9 @@ def bench_table(results: dict[str, Any]) -> Table | None:
     )
     if with_baseline:
         columns += ("baseline median", "change", "95 % band", "vs baseline")
-    rows = [_bench_row(b, compared.pop(str(b.get("name")), None), with_baseline) for b in benches]
+    rows = [_bench_row(b.name, b, compared.pop(b.name, None), with_baseline) for b in benches]
     # in the baseline but not measured in this run
-    rows += [
-        _bench_row({"name": c.get("name"), "outcome": "not run"}, c, with_baseline)
-        for c in compared.values()
-    ]
+    rows += [_bench_row(c.name, None, c, with_baseline) for c in compared.values()]
     return Table(
         (*columns, "note"),
         tuple(rows),
@@ -168,50 +151,44 @@ def bench_table(results: dict[str, Any]) -> Table | None:
     )
 
 
-def _bench_row(b: dict[str, Any], c: dict[str, Any] | None, with_baseline: bool) -> Row:
-    outcome = text(b.get("outcome")) or "-"
-    regression = c is not None and c.get("verdict") == "regression"
+def _bench_row(name: str, b: BenchRow | None, c: ComparisonRow | None, with_baseline: bool) -> Row:
+    """One benchmark's row; `b` None for one in the baseline that this run did not measure."""
+    outcome = b.outcome if b is not None else "not run"
+    regression = c is not None and c.verdict == "regression"
     notes = []
-    if b.get("unstable"):
+    if b is not None and b.unstable:
         notes.append("unstable: noisy rounds, trust the median less")
-    if b.get("message") and outcome != "passed":
-        notes.append(text(b.get("message")))
+    if b is not None and b.message and outcome != "passed":
+        notes.append(b.message)
     result = {"passed": "ok"}.get(outcome, outcome.upper())
     if regression and outcome == "passed":
         result = "REGRESSION"
-    cells: tuple[str, ...] = (
-        result,
-        text(b.get("name")),
-        number(b.get("rounds")),
-        ms(b.get("min_ms")),
-        ms(b.get("median_ms")),
-        ms(b.get("p95_ms")),
-        ms(b.get("target_p95_ms")),
-    )
-    if with_baseline:
-        c = c or {}
-        band = c.get("band")
+    cells: tuple[str, ...] = (result, name)
+    if b is not None:
         cells += (
-            ms(c.get("baseline_median_ms")),
-            delta(c.get("ratio")),
-            f"{band[0]:.2f}-{band[1]:.2f}x" if band is not None and _pair(band) else "-",
-            text(c.get("verdict")) or "-",
+            number(b.rounds),
+            ms(b.min_ms),
+            ms(b.median_ms),
+            ms(b.p95_ms),
+            ms(b.target_p95_ms),
+        )
+    else:
+        cells += (MISSING,) * 5
+    if with_baseline:
+        band = c.band if c is not None else None
+        cells += (
+            ms(c.baseline_median_ms if c is not None else None),
+            delta(c.ratio if c is not None else None),
+            f"{band[0]:.2f}-{band[1]:.2f}x" if band is not None else MISSING,
+            c.verdict if c is not None else MISSING,
         )
     if outcome in ("failed", "error") or regression:
         status = "fail"
-    elif b.get("unstable") or outcome != "passed":
+    elif (b is not None and b.unstable) or outcome != "passed":
         status = "warn"
     else:
         status = "ok"
     return Row((*cells, "; ".join(notes)), status)
-
-
-def _pair(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    )
 
 
 def top_queries_table(queries: list[dict[str, Any]]) -> Table | None:

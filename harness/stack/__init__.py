@@ -16,11 +16,15 @@ from harness.stack.lifecycle import (
     up,
 )
 from harness.stack.reaper import CleanReport, clean
+from harness.stack.stacks import LoadSite, Services, Stack, kind_of, stack_of
 from harness.stack.state import StackState, harness_home
 
 __all__ = [
     "PROVIDERS",
     "CleanReport",
+    "LoadSite",
+    "Services",
+    "Stack",
     "StackState",
     "UpRequest",
     "attach_external",
@@ -30,8 +34,10 @@ __all__ = [
     "ensure_port_free",
     "harness_home",
     "is_alive",
+    "kind_of",
     "resolve_provider",
     "running",
+    "stack_of",
     "stop",
     "up",
 ]

@@ -17,8 +17,10 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.exceptions import ContainerStartException
 from testcontainers.core.network import Network
 
-from harness.errors import DockerUnavailable, StackError
-from harness.labels import HARNESS, READY_MARKER_ROLE, STACK, Owner, labels_for
+from harness.docker_api import docker_client
+from harness.errors import StackError
+from harness.labels import READY_MARKER_ROLE, labels_for, stack_selector
+from harness.owner import Owner
 from harness.stack.local_provider import free_loopback_port
 from harness.stack.state import StackState
 from harness.stack.waits import wait_for_http_ok, wait_for_sql
@@ -27,6 +29,7 @@ DB_USER = "contravento"
 DB_NAME = "contravento"
 PG_DATA = "/var/lib/postgresql/data"
 BACKEND_PORT = 8000
+BACKEND_ALIAS = "backend"  # the backend's name on the stack's private network
 PG_COMMAND = (
     "postgres -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
     " -c max_connections=200 -c shared_buffers=256MB"
@@ -44,18 +47,6 @@ class DockerStackOptions:
     backend_workers: int = 1
     ready_timeout_s: float = 120.0
     backend_port: int | None = None
-
-
-def docker_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise DockerUnavailable(
-            f"no Docker daemon answers ({exc.__class__.__name__})",
-            "start Docker (e.g. `sudo dockerd &` or Docker Desktop), or use --provider local",
-        ) from None
-    return client
 
 
 def _follow_logs(container_id: str, path: Path) -> None:
@@ -116,7 +107,7 @@ def start_docker_stack(
 
         backend = DockerContainer(options.backend_image)
         _bind_loopback(backend, BACKEND_PORT, options.backend_port)
-        backend.with_network(network).with_network_aliases("backend")
+        backend.with_network(network).with_network_aliases(BACKEND_ALIAS)
         backend.with_envs(
             DATABASE_URL=f"postgresql://{DB_USER}:{db_password}@postgres:5432/{DB_NAME}",
             SECRET_KEY=secret_key,
@@ -192,7 +183,7 @@ def _service_failed(
 
 def remove_stack_resources(client: docker.DockerClient, stack_id: str) -> dict[str, int]:
     """Remove every container, network and volume labelled with this stack id."""
-    selector = {"label": [f"{HARNESS}=1", f"{STACK}={stack_id}"]}
+    selector = {"label": stack_selector(stack_id)}
     removed = {"containers": 0, "networks": 0, "volumes": 0}
     for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         try:
@@ -216,6 +207,6 @@ def remove_stack_resources(client: docker.DockerClient, stack_id: str) -> dict[s
 
 
 def docker_stack_alive(client: docker.DockerClient, state: StackState) -> bool:
-    selector = {"label": [f"{HARNESS}=1", f"{STACK}={state.stack_id}"], "status": "running"}
+    selector = {"label": stack_selector(state.stack_id), "status": "running"}
     running = client.containers.list(filters=selector, ignore_removed=True)
     return len(running) >= len(state.containers)

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import shutil
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import docker
-import docker.errors
-
+from harness.docker_api import docker_answers
 from harness.errors import ConfigError, StackError
-from harness.labels import Owner
+from harness.owner import Owner
 from harness.stack import state as st
 from harness.stack.docker_provider import (
     DockerStackOptions,
-    docker_client,
-    docker_stack_alive,
-    remove_stack_resources,
     start_docker_stack,
 )
 from harness.stack.external import attach_external
-from harness.stack.local_provider import local_stack_alive, start_local_stack, stop_process_group
+from harness.stack.local_provider import start_local_stack
 from harness.stack.reaper import write_owner
+from harness.stack.stacks import stack_of
 
 PROVIDERS = ("auto", "docker", "local", "external")
 
@@ -33,22 +29,13 @@ class UpRequest:
     home: Path
     repo_root: Path
     persistent: bool = True
-    backend_image: str | None = None
-    postgres_image: str | None = None
+    images: dict[str, str] = field(default_factory=dict)  # role -> tag (Docker stacks)
     target: str | None = None
     db_dsn: str | None = None
     allow_remote: bool = False
     bcrypt_rounds: int = 12
     backend_workers: int = 1
     port: int | None = None
-
-
-def docker_answers() -> bool:
-    try:
-        docker.from_env(timeout=10).ping()
-    except docker.errors.DockerException:
-        return False
-    return True
 
 
 def ensure_port_free(port: int) -> None:
@@ -86,14 +73,7 @@ def resolve_provider(provider: str, target: str | None) -> str:
 
 
 def is_alive(state: st.StackState) -> bool:
-    if state.provider == "local":
-        return local_stack_alive(state)
-    if state.provider == "docker":
-        try:
-            return docker_stack_alive(docker_client(), state)
-        except StackError:
-            return False
-    return True  # external stacks are not ours to watch
+    return stack_of(state).alive()
 
 
 def current(home: Path) -> st.StackState | None:
@@ -134,6 +114,7 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
         raise
     state.persistent = request.persistent
     state.bcrypt_rounds = request.bcrypt_rounds
+    state.images = {**state.images, **request.images}
     st.save(state)
     if request.persistent:
         st.set_current(request.home, state)
@@ -145,10 +126,9 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
 
 def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.StackState:
     if request.provider == "docker":
-        assert request.backend_image and request.postgres_image
         options = DockerStackOptions(
-            backend_image=request.backend_image,
-            postgres_image=request.postgres_image,
+            backend_image=request.images["backend"],
+            postgres_image=request.images["postgres"],
             bcrypt_rounds=request.bcrypt_rounds,
             backend_workers=request.backend_workers,
             backend_port=request.port,
@@ -169,11 +149,7 @@ def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.
 
 def stop(state: st.StackState) -> None:
     """Tear a stack down: containers, network and volumes, or the local backend process."""
-    if state.provider == "docker":
-        remove_stack_resources(docker_client(), state.stack_id)
-    elif state.provider == "local" and state.pid is not None and local_stack_alive(state):
-        stop_process_group(state.pid)
-    (Path(state.folder) / st.STATE_FILE).unlink(missing_ok=True)
+    stack_of(state).stop()
 
 
 def down(home: Path) -> st.StackState | None:

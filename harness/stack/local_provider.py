@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 
 from harness.errors import StackError
-from harness.labels import Owner, still_running_after
+from harness.owner import Owner, still_running_after
 from harness.stack.state import StackState
 from harness.stack.waits import tail, wait_for_http_ok
 

@@ -14,16 +14,8 @@ import docker
 import docker.errors
 import psutil
 
-from harness.labels import (
-    HARNESS,
-    READY_MARKER_ROLE,
-    ROLE,
-    STACK,
-    Owner,
-    owner_from_environment,
-    owner_of,
-    still_running_after,
-)
+from harness.labels import OWNED, READY_MARKER_ROLE, ROLE, STACK, owner_of, stack_selector
+from harness.owner import Owner, owner_from_environment, still_running_after
 from harness.stack.docker_provider import remove_stack_resources
 from harness.stack.local_provider import local_stack_alive, stop_process_group
 from harness.stack.state import load
@@ -67,7 +59,7 @@ def orphaned_docker_stacks(client: docker.DockerClient) -> list[str]:
     """Stacks none of whose owners is alive and that never reached the persistent ready state."""
     owners: dict[str, list[Owner | None]] = defaultdict(list)
     ready: set[str] = set()
-    selector = {"label": f"{HARNESS}=1"}
+    selector = {"label": OWNED}
     objects: list[dict[str, str]] = []
     for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         objects.append(dict(container.labels or {}))
@@ -169,7 +161,7 @@ def _stale_folder(folder: Path, client: docker.DockerClient | None) -> bool:
     if state.provider == "docker":
         if client is None:
             return False  # cannot tell without the daemon; leave it for a later clean
-        selector = {"label": [f"{HARNESS}=1", f"{STACK}={state.stack_id}"]}
+        selector = {"label": stack_selector(state.stack_id)}
         try:
             return not client.containers.list(all=True, filters=selector, ignore_removed=True)
         except docker.errors.DockerException:

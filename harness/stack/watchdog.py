@@ -17,9 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.labels import Owner
-from harness.stack.docker_provider import docker_client
+from harness.docker_api import docker_client_or_none
+from harness.owner import Owner
 from harness.stack.reaper import clean
 
 POLL_S = 1.0  # only without pidfd (Linux < 5.3, macOS)
@@ -59,10 +58,7 @@ def wait_for_exit(owner: Owner) -> None:
 def main(argv: list[str]) -> int:
     home, pid, start = Path(argv[0]), int(argv[1]), argv[2]
     wait_for_exit(Owner(pid, start))
-    try:
-        client = docker_client()
-    except HarnessError:
-        client = None
+    client = docker_client_or_none()
     for attempt in range(2):
         if attempt:
             time.sleep(SECOND_PASS_AFTER_S)

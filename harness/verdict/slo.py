@@ -2,69 +2,49 @@
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from pydantic import BaseModel, Field, PrivateAttr
+
+from harness.config_file import FILE_MODEL, read_toml, validate_file
 
 DEFAULT_SLO = Path(__file__).with_name("default-slo.toml")
-TOP_KEYS = {"max_failure_rate", "group"}
-GROUP_KEYS = {"name", "p95_ms", "endpoints"}
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(BaseModel):
+    """A `[[group]]` table: endpoints ("METHOD name", as Locust groups them) with one p95 target."""
+
+    model_config = FILE_MODEL
     name: str
-    p95_ms: float
-    endpoints: tuple[str, ...]
+    p95_ms: float = Field(gt=0)
+    endpoints: list[str] = []
 
 
-@dataclass(frozen=True)
-class SloConfig:
-    max_failure_rate: float
-    groups: tuple[Group, ...]
-    source: str
+class SloConfig(BaseModel):
+    """The SLO file: a failure-rate limit for every endpoint, and p95 targets by group."""
+
+    model_config = FILE_MODEL
+    max_failure_rate: float = Field(0.01, ge=0, le=1)
+    groups: list[Group] = Field([], alias="group")
+    _source: str = PrivateAttr("")
+
+    @property
+    def source(self) -> str:
+        """The file these targets were read from."""
+        return self._source
 
     def group_of(self, endpoint: str) -> Group | None:
+        """The first group that lists the endpoint."""
         return next((g for g in self.groups if endpoint in g.endpoints), None)
-
-
-def _bad(path: Path, what: str) -> ConfigError:
-    return ConfigError(f"{path}: {what}", f"compare with {DEFAULT_SLO}")
 
 
 def load_slo(path: Path | None = None) -> SloConfig:
     path = path or DEFAULT_SLO
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"no SLO file at {path}", "check the --slo path") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise _bad(path, f"not valid TOML ({exc})") from None
-    unknown = set(raw) - TOP_KEYS
-    if unknown:
-        raise _bad(path, f"unknown key(s) {', '.join(sorted(unknown))}")
-    rate = raw.get("max_failure_rate", 0.01)
-    if not isinstance(rate, int | float) or not 0 <= rate <= 1:
-        raise _bad(path, "max_failure_rate must be a number between 0 and 1")
-    groups = []
-    for i, group in enumerate(raw.get("group", [])):
-        if (
-            not isinstance(group, dict)
-            or set(group) - GROUP_KEYS
-            or not {"name", "p95_ms"} <= set(group)
-        ):
-            raise _bad(path, f"group {i + 1} needs name, p95_ms, endpoints and nothing else")
-        p95 = group["p95_ms"]
-        endpoints = group.get("endpoints", [])
-        if not isinstance(p95, int | float) or p95 <= 0:
-            raise _bad(path, f"group {group['name']!r}: p95_ms must be a positive number")
-        if not isinstance(endpoints, list) or not all(isinstance(e, str) for e in endpoints):
-            raise _bad(path, f"group {group['name']!r}: endpoints must be a list of strings")
-        groups.append(Group(str(group["name"]), float(p95), tuple(endpoints)))
-    return SloConfig(float(rate), tuple(groups), str(path))
+    raw = read_toml(path, "SLO file", example=str(DEFAULT_SLO))
+    config = validate_file(SloConfig, raw, path, example=str(DEFAULT_SLO))
+    config._source = str(path)
+    return config
 
 
 def evaluate(

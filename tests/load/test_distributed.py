@@ -97,7 +97,7 @@ def test_benchmark_suite_on_the_docker_stack(seeded_stack: Path, tmp_path: Path)
 def test_load_without_a_stack_and_bad_inputs(tmp_path: Path) -> None:
     assert "no stack is up" in harness(tmp_path, "load").stderr
     for args, needle in [
-        (["--shape", "chaos"], "invalid choice"),
+        (["--shape", "chaos"], "is not one of"),
         (["--users", "0"], "must be 1 or more"),
         (["--slo", str(tmp_path / "missing.toml")], "no SLO file"),
     ]:

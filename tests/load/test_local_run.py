@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.labels import is_running
+from harness.owner import is_running
 from tests.stack.cli import (
     harness,
     harness_with_env,

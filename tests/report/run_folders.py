@@ -1,4 +1,4 @@
-"""The fixture run folders of the report tests, copies of them to write into, and the page's data."""
+"""The report tests' run folders (fixtures, copies to write into), small run records, page data."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from harness.record import BenchSummary, RunMeta, RunRecord, Shape
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FULL_LOAD = FIXTURES / "full-load"
 BENCH_ONLY = FIXTURES / "bench-only"
-# Planted in the full-load fixture: a DSN password, a jwt_secret value, an ALTER ROLE.
+# Planted in the full-load fixture: a DSN password in a warning, a JWT secret in another, an
+# ALTER ROLE in the top queries.
 SECRETS = ("hunter2secret", "jwt-signing-key")
 XSS_NAME = "/search?q=<script>alert(1)</script>"
 # The charts a full run draws, in page order.
@@ -41,3 +44,54 @@ def edit_results(run_dir: Path, **changes: Any) -> None:
     results = json.loads(path.read_text())
     results.update(changes)
     path.write_text(json.dumps(results))
+
+
+def run_meta(kind: str = "load", **changes: Any) -> RunMeta:
+    """The "run" block of a load (or bench) run, with `changes` on top."""
+    fields: dict[str, Any] = {
+        "id": f"20261201-120000-{kind}",
+        "kind": kind,
+        "provider": "local",
+        "stack_id": "cv-00000000",
+        "target": "http://127.0.0.1:8000",
+        "started_at": "2026-12-01T12:00:00+00:00",
+        "finished_at": "2026-12-01T12:01:10+00:00",
+        "host": "test",
+        "python": "3.11.7",
+    }
+    if kind == "load":
+        fields |= {
+            "shape": Shape(
+                name="baseline", users=10, spawn_rate=5, duration_s=60, warmup_s=10, kind="steady"
+            ),
+            "scenario": "mixed",
+            "user_classes": ["ContraVentoUser"],
+            "workers": 1,
+            "http_client": "fast",
+            "slo_file": "default-slo.toml",
+        }
+    return RunMeta.model_validate(fields | changes)
+
+
+def bench_summary(rows: list[dict[str, Any]], **changes: Any) -> BenchSummary:
+    """A benchmark suite's summary holding `rows`."""
+    fields: dict[str, Any] = {
+        "suite": "harness/bench/suite",
+        "rounds": 5,
+        "warmup_rounds": 1,
+        "bcrypt_rounds": 12,
+        "seconds": 10.0,
+        "json": "benchmark.json",
+        "junit": "bench-junit.xml",
+        "benchmarks": rows,
+        "verdict": "PASS",
+    }
+    return BenchSummary.model_validate(fields | changes)
+
+
+def record(kind: str = "load", run: dict[str, Any] | None = None, **changes: Any) -> RunRecord:
+    """A run record of `kind` (a bench run gets an empty suite), with `changes` on top."""
+    fields: dict[str, Any] = {"run": run_meta(kind, **(run or {})), "verdict": "PASS"}
+    if kind == "bench":
+        fields["benchmarks"] = bench_summary([])
+    return RunRecord.model_validate(fields | changes)

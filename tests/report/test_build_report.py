@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
+from harness.record import read_record, write_record
 from harness.report import build_report
-from tests.report.run_folders import FULL_LOAD, SECRETS, edit_results
+from tests.report.run_folders import BENCH_ONLY, FULL_LOAD, SECRETS, copy_run, edit_results, record
 
 REPORT_SOURCE = Path(__file__).resolve().parents[2] / "harness" / "report"
 
@@ -65,7 +66,9 @@ def test_a_folder_without_results_is_a_config_error(tmp_path: Path) -> None:
     ("content", "says"),
     [
         ('{"schema_version": 1, "verdict": "PA', "not valid JSON"),
-        ('{"schema_version": 2, "verdict": "PASS"}', "schema_version 2"),
+        ('{"schema_version": 3, "verdict": "PASS"}', "schema_version 3; this harness reads 1, 2"),
+        ('{"schema_version": 2, "verdict": "PASS"}', "run: Field required"),
+        ('{"schema_version": 1, "run": {}, "verdict": "maybe"}', "run.id: Field required"),
         ('{"verdict": "PASS"}', "schema_version None"),
         ('{"schema_version": true}', "schema_version True"),
         ("[1, 2]", "no results object"),
@@ -81,10 +84,22 @@ def test_unusable_results_are_config_errors(tmp_path: Path, content: str, says: 
 
 
 def test_a_run_with_only_results_still_gets_a_report(tmp_path: Path) -> None:
-    (tmp_path / "results.json").write_text(json.dumps({"schema_version": 1, "verdict": "FAIL"}))
+    write_record(tmp_path, record(verdict="FAIL"))
     written = build_report(tmp_path)
     assert "❌ FAIL" in (tmp_path / "summary.md").read_text()
     assert len(written) == 3
+
+
+@pytest.mark.parametrize("fixture", [FULL_LOAD, BENCH_ONLY], ids=["full-load", "bench-only"])
+def test_a_version_2_record_reports_as_its_version_1_file_did(
+    tmp_path: Path, fixture: Path
+) -> None:
+    old = copy_run(fixture, tmp_path / "v1")
+    new = copy_run(fixture, tmp_path / "v2")
+    write_record(new, read_record(old))
+    assert json.loads((new / "results.json").read_text())["schema_version"] == 2
+    for before, after in zip(build_report(old), build_report(new), strict=True):
+        assert before.read_text() == after.read_text(), after.name
 
 
 def _imports(path: Path) -> set[str]:
@@ -97,7 +112,7 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_the_report_imports_only_the_standard_library_and_harness_errors() -> None:
+def test_the_report_imports_only_the_standard_library_the_record_and_harness_errors() -> None:
     sources = sorted(REPORT_SOURCE.glob("*.py"))
     assert len(sources) > 5
     for path in sources:
@@ -105,7 +120,7 @@ def test_the_report_imports_only_the_standard_library_and_harness_errors() -> No
             top = module.split(".")[0]
             allowed = (
                 top in sys.stdlib_module_names
-                or module == "harness.errors"
+                or module in ("harness.errors", "harness.record")
                 or module.startswith("harness.report")
             )
             assert allowed, f"{path.name} imports {module}"

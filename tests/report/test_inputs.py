@@ -6,13 +6,17 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
+
+from harness.errors import ConfigError
 from harness.report.inputs import CONTAINERS, LOCUST_HISTORY, POSTGRES, TOP_QUERIES, read_run
-from tests.report.run_folders import VALID_CONTAINER_LINES
+from tests.report.run_folders import SECRETS, VALID_CONTAINER_LINES, edit_results
 
 
 def test_a_full_run_reads_every_file(full_run: Path) -> None:
     run = read_run(full_run)
-    assert run.results["run"]["id"] == "20261129-101500-load"
+    assert run.results.run.id == "20261129-101500-load"
+    assert run.results.run.kind == "load"  # a version 1 file: migrated
     assert run.history is not None and len(run.history) == 61  # Aggregated rows only
     assert run.containers is not None and len(run.containers) == VALID_CONTAINER_LINES
     assert run.postgres is not None and len(run.postgres) == 62
@@ -55,7 +59,7 @@ def test_missing_files_are_none(bench_run: Path) -> None:
     run = read_run(bench_run)
     assert (run.history, run.containers, run.postgres, run.top_queries) == (None,) * 4
     assert run.unreadable == {}
-    assert run.results["verdict"] == "FAIL"
+    assert run.results.verdict == "FAIL"
 
 
 def test_an_unreadable_top_queries_file_is_left_out_with_a_note(full_run: Path) -> None:
@@ -69,10 +73,20 @@ def test_an_unreadable_top_queries_file_is_left_out_with_a_note(full_run: Path) 
 
 def test_everything_read_is_redacted(full_run: Path) -> None:
     run = read_run(full_run)
-    assert run.results["run"]["db_dsn"] == "***"
-    assert run.results["run"]["jwt_secret"] == "***"
-    assert "postgresql://cv:***@127.0.0.1" in run.results["warnings"][1]
+    assert "postgresql://cv:***@127.0.0.1" in run.results.warnings[1]
+    assert run.results.warnings[2].endswith("CV_JWT_SECRET=***")
+    assert not any(secret in run.results.model_dump_json() for secret in SECRETS)
     queries = [q["query"] for q in run.top_queries or []]
     assert "ALTER ROLE cv PASSWORD '***'" in queries
     raw = json.loads((full_run / "results.json").read_text())
-    assert raw["run"]["jwt_secret"] != "***"  # the run folder itself is left alone
+    assert SECRETS[1] in raw["warnings"][2]  # the run folder itself is left alone
+
+
+def test_a_record_that_does_not_fit_the_model_is_refused_without_its_secret(
+    full_run: Path,
+) -> None:
+    edit_results(full_run, db_dsn="postgresql://cv:hunter2secret@postgres/cv")
+    with pytest.raises(ConfigError) as raised:
+        read_run(full_run)
+    assert "db_dsn: Extra inputs are not permitted" in raised.value.message
+    assert "hunter2secret" not in raised.value.render()

@@ -95,6 +95,7 @@ def test_characters_xml_cannot_hold_are_replaced(full_run: Path) -> None:
         "p95_ms": 1.0,
         "target_p95_ms": None,
         "failure_rate": 0.5,
+        "max_failure_rate": 0.01,
         "passed": False,
         "reason": "failures 50.00% > 1.00%\x00",
     }

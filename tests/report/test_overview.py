@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from harness.record import RunRecord
 from harness.report.inputs import RunFolder
-from harness.report.overview import metadata, reasons, verdict, warnings
+from harness.report.overview import incident_line, metadata, reasons, warnings
+from tests.report.run_folders import bench_summary, record
 
 
-def _run(results: dict[str, Any], unreadable: dict[str, str] | None = None) -> RunFolder:
+def _run(results: RunRecord, unreadable: dict[str, str] | None = None) -> RunFolder:
     return RunFolder(path=Path("run"), results=results, unreadable=unreadable or {})
 
 
+def _slo(passed: bool) -> dict[str, object]:
+    return {
+        "endpoint": "GET /feed",
+        "group": "lists",
+        "target_p95_ms": 200.0,
+        "p95_ms": 150.0 if passed else 250.0,
+        "failure_rate": 0.0,
+        "max_failure_rate": 0.01,
+        "passed": passed,
+        "reason": "" if passed else "p95 250 ms > 200 ms",
+    }
+
+
 def test_saturation_and_a_partial_run_are_warned_even_when_results_forgot() -> None:
-    found = warnings(
-        _run({"load_generator_saturated": True, "run": {"partial": True}, "warnings": []})
-    )
+    found = warnings(_run(record(run={"partial": True}, load_generator_saturated=True)))
     assert found == [
         "load generator saturated: results are not trustworthy",
         "partial run: it was interrupted; results cover only part of it",
@@ -28,11 +40,11 @@ def test_warnings_the_run_wrote_are_not_repeated() -> None:
         "load generator saturated: a worker ran above 90 % CPU; results are not trustworthy",
         "interrupted: partial results",
     ]
-    results = {
-        "load_generator_saturated": True,
-        "run": {"partial": True},
-        "warnings": [*written, written[0]],
-    }
+    results = record(
+        run={"partial": True},
+        load_generator_saturated=True,
+        warnings=[*written, written[0]],
+    )
     assert warnings(_run(results, {"monitor/postgres.jsonl": "2 unreadable lines"})) == [
         *written,
         "monitor/postgres.jsonl: 2 unreadable lines",
@@ -40,46 +52,63 @@ def test_warnings_the_run_wrote_are_not_repeated() -> None:
 
 
 def test_reasons_say_what_decided_the_verdict() -> None:
-    results = {
-        "slo": [{"passed": True}, {"passed": False}, {"passed": True}],
-        "benchmarks": {"benchmarks": [{"name": "a", "outcome": "error"}, {"name": "b"}]},
-        "comparison": {"baseline": "main", "rows": [{"name": "b", "verdict": "same"}]},
-    }
+    results = record(
+        slo=[_slo(True), _slo(False), _slo(True)],
+        benchmarks=bench_summary(
+            [{"name": "a", "outcome": "error"}, {"name": "b", "outcome": "passed"}]
+        ),
+        comparison={
+            "baseline": "main",
+            "rows": [{"name": "b", "tolerance": 0.15, "verdict": "new"}],
+            "failed": False,
+        },
+    )
     assert reasons(results) == [
         "1 of 3 SLO rows failed",
         "1 of 2 benchmarks failed: a",
         "no regression against baseline 'main'",
     ]
-    assert reasons({"slo": []}) == ["no SLO rows: the load recorded no requests"]
-    assert reasons({"run": {"kind": "bench"}}) == []
+    assert reasons(record()) == ["no SLO rows: the load recorded no requests"]
+    assert reasons(record("bench")) == []
 
 
-def test_an_odd_verdict_is_unknown() -> None:
-    assert verdict({"verdict": "PASS"}) == "PASS"
-    assert verdict({"verdict": "maybe"}) == "UNKNOWN"
-    assert verdict({}) == "UNKNOWN"
+def test_incident_lines_read_the_record_and_the_watch_alike() -> None:
+    incident = {"service": "backend", "event": "oom", "at_s": 12.4, "exit_code": 137}
+    line = "backend was killed for lack of memory 12 s into the load and did not come back"
+    assert incident_line(incident) == line
+    recorded = record(incidents=[incident]).incidents
+    assert recorded is not None and incident_line(recorded[0]) == line
 
 
 def test_metadata_leaves_out_what_was_not_recorded() -> None:
     pairs = dict(
         metadata(
-            {
-                "run": {
-                    "id": "r1",
-                    "kind": "bench",
-                    "commit": None,
-                    "started_at": "2026-11-24T03:08:37+00:00",
-                    "finished_at": "2026-11-24T03:08:47+00:00",
-                },
-                "benchmarks": {"rounds": 5, "warmup_rounds": 1, "bcrypt_rounds": 12, "seconds": 10},
-            }
+            record(
+                "bench",
+                run={"id": "r1", "commit": None},
+                benchmarks=bench_summary([], seconds=10),
+            )
         )
     )
     assert pairs == {
         "run": "r1",
         "kind": "benchmark suite only",
-        "started": "2026-11-24T03:08:37+00:00",
-        "finished": "2026-11-24T03:08:47+00:00",
-        "wall time": "10 s",
+        "provider": "local",
+        "stack": "cv-00000000",
+        "target": "http://127.0.0.1:8000",
+        "host": "test",
+        "python": "3.11.7",
+        "started": "2026-12-01T12:00:00+00:00",
+        "finished": "2026-12-01T12:01:10+00:00",
+        "wall time": "1 min 10 s",
         "benchmarks": "5 rounds (+1 warm-up), bcrypt rounds 12, 10 s",
     }
+
+
+def test_metadata_of_a_load_run_describes_its_shape_and_seed() -> None:
+    pairs = dict(metadata(record(run={"seed": {"profile": "small", "seed": 7}})))
+    assert pairs["shape"] == "baseline, 10 users, 1 min 00 s measured, after 10 s warm-up, " + (
+        "spawn 5.0/s, steady"
+    )
+    assert pairs["seed"] == "profile small, seed 7"
+    assert dict(metadata(record()))["seed"] == "not seeded (or not recorded)"

@@ -11,15 +11,40 @@ from harness.report.tables import (
     slo_table,
     top_queries_table,
 )
+from tests.report.run_folders import bench_summary, record
 
 
 def _slo(endpoint: str, passed: bool) -> dict[str, Any]:
-    return {"endpoint": endpoint, "group": "g", "p95_ms": 1.0, "passed": passed, "reason": ""}
+    return {
+        "endpoint": endpoint,
+        "group": "g",
+        "p95_ms": 1.0,
+        "failure_rate": 0.0,
+        "max_failure_rate": 0.01,
+        "passed": passed,
+        "reason": "",
+    }
+
+
+def _endpoint(method: str, name: str, requests: int, failures: int) -> dict[str, Any]:
+    return {
+        "method": method,
+        "name": name,
+        "requests": requests,
+        "failures": failures,
+        "failure_rate": failures / requests,
+        "p50_ms": 3.0,
+        "p95_ms": 9.0,
+        "p99_ms": 15.0,
+        "avg_ms": 3.8,
+        "max_ms": 30.0,
+        "rps": 7.1,
+    }
 
 
 def test_failed_slo_rows_first_in_their_original_order() -> None:
     rows = [_slo("a", True), _slo("b", False), _slo("c", True), _slo("d", False)]
-    table = slo_table({"slo": rows})
+    table = slo_table(record(slo=rows))
     assert table is not None
     assert [r.cells[1] for r in table.rows] == ["b", "d", "a", "c"]
     assert [r.status for r in table.rows] == ["fail", "fail", "ok", "ok"]
@@ -27,38 +52,76 @@ def test_failed_slo_rows_first_in_their_original_order() -> None:
 
 def test_the_aggregate_closes_the_endpoint_table() -> None:
     table = endpoint_table(
-        {
-            "endpoints": [{"method": "GET", "name": "/feed", "requests": 10, "failures": 1}],
-            "aggregate": {"method": "ALL", "name": "Aggregated", "requests": 10, "failures": 1},
-        }
+        record(
+            endpoints=[_endpoint("GET", "/feed", 10, 1), _endpoint("GET", "/health", 10, 0)],
+            aggregate=_endpoint("ALL", "Aggregated", 20, 1),
+        )
     )
     assert table is not None
     assert [(r.cells[:2], r.status) for r in table.rows] == [
         (("GET", "/feed"), "warn"),
+        (("GET", "/health"), ""),
         (("", "all endpoints"), "total"),
     ]
 
 
+def test_a_percentile_locust_could_not_take_is_a_dash() -> None:
+    unmeasured = _endpoint("GET", "/feed", 1, 0) | {"p99_ms": None, "max_ms": None}
+    table = endpoint_table(record(endpoints=[unmeasured]))
+    assert table is not None
+    assert table.rows[0].cells[5:8] == ("3.00", "9.00", "-")
+
+
 def test_bench_columns_grow_with_a_baseline() -> None:
-    bench = {"benchmarks": [{"name": "a", "outcome": "passed", "median_ms": 2.0}]}
-    plain = bench_table({"benchmarks": bench})
+    bench = bench_summary(
+        [
+            {
+                "name": "a",
+                "outcome": "passed",
+                "rounds": 5,
+                "min_ms": 1.5,
+                "median_ms": 2.0,
+                "p95_ms": 2.5,
+                "max_ms": 3.0,
+            }
+        ]
+    )
+    plain = bench_table(record("bench", benchmarks=bench))
     assert plain is not None and len(plain.columns) == 8
     compared = bench_table(
-        {
-            "benchmarks": bench,
-            "comparison": {"rows": [{"name": "a", "ratio": 0.5, "band": [0.4, 0.6]}]},
-        }
+        record(
+            "bench",
+            benchmarks=bench,
+            comparison={
+                "baseline": "main",
+                "rows": [
+                    {
+                        "name": "a",
+                        "tolerance": 0.15,
+                        "baseline_median_ms": 4.0,
+                        "current_median_ms": 2.0,
+                        "ratio": 0.5,
+                        "band": [0.4, 0.6],
+                        "verdict": "improvement",
+                    },
+                    {"name": "gone", "tolerance": 0.15, "verdict": "missing"},
+                ],
+                "failed": False,
+            },
+        )
     )
     assert compared is not None and len(compared.columns) == 12
-    assert compared.rows[0].cells[8:10] == ("-50.0 %", "0.40-0.60x")
+    assert compared.rows[0].cells[8:11] == ("-50.0 %", "0.40-0.60x", "improvement")
+    assert compared.rows[1].cells[:3] == ("NOT RUN", "gone", "-")
+    assert compared.rows[1].status == "warn"
     assert all(len(r.cells) == len(t.columns) for t in (plain, compared) for r in t.rows)
 
 
-def test_odd_results_make_no_table_instead_of_crashing() -> None:
-    odd: dict[str, Any] = {"slo": "oops", "endpoints": [1, None], "benchmarks": [1, 2]}
-    assert slo_table(odd) is None
-    assert endpoint_table(odd) is None
-    assert bench_table(odd) is None
+def test_a_record_without_rows_makes_no_table() -> None:
+    empty = record("bench")
+    assert slo_table(empty) is None
+    assert endpoint_table(empty) is None
+    assert bench_table(empty) is None
     assert top_queries_table([]) is None
 
 

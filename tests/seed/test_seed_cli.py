@@ -26,7 +26,7 @@ def test_seed_the_local_stack_then_refuse_then_reset(tmp_path: Path) -> None:
             == manifest["checksum"]
         )
         bad = harness(tmp_path, "seed", "--profile", "gigantic")
-        assert bad.returncode == 2 and "invalid choice" in bad.stderr
+        assert bad.returncode == 2 and "is not one of" in bad.stderr
         negative = harness(tmp_path, "seed", "--users", "-3")
         assert negative.returncode == 2 and "must be 0 or more" in negative.stderr
     finally:

@@ -55,12 +55,12 @@ def test_unreachable_target_is_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["up", "--provider", "cloud"], "invalid choice"),
+        (["up", "--provider", "cloud"], "is not one of"),
         (["up", "--backend-workers", "0"], "must be 1 or more"),
         (["up", "--target", "ftp://127.0.0.1"], "not an http(s) URL"),
         (["up", "--provider", "docker", "--target", "http://127.0.0.1:1"], "--target names"),
-        (["launch"], "invalid choice"),
-        ([], "required"),
+        (["launch"], "no such command"),
+        ([], "missing command"),
     ],
 )
 def test_bad_arguments_are_exit_2_with_hint(tmp_path: Path, args: list[str], needle: str) -> None:

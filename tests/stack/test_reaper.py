@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.labels import READY_MARKER_ROLE, Owner, labels_for
+from harness.labels import READY_MARKER_ROLE, labels_for
+from harness.owner import Owner
 from tests.stack.cli import harness, labelled
 
 pytestmark = pytest.mark.docker

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.errors import ConfigError
-from harness.verdict import evaluate, load_slo
+from harness.verdict import DEFAULT_SLO, evaluate, load_slo
 
 
 def ep(
@@ -71,23 +72,74 @@ def test_endpoints_without_requests_are_not_judged_and_nothing_measured_fails() 
     assert rows == [] and verdict == "FAIL"
 
 
+AUTH = '[[group]]\nname = "auth"\nendpoints = ["POST /auth/login"]\n'
+LISTS = '[[group]]\nname = "lists"\np95_ms = 200\n'  # a good group first: the second is named
+
+
 @pytest.mark.parametrize(
-    ("text", "needle"),
+    ("text", "message"),
     [
-        ("max_failure_rate = 2", "between 0 and 1"),
-        ("max_faillure_rate = 0.01", "unknown key"),
-        ("[[group]]\nname = 'x'\np95_ms = -1\nendpoints = []", "positive"),
-        ("[[group]]\nname = 'x'\np95_ms = 100\nendpoints = 'GET /'", "list of strings"),
-        ("[[group]]\nname = 'x'\np95 = 100", "needs name, p95_ms"),
-        ("this is = = not toml", "not valid TOML"),
+        # an unknown key, at the top and in a group (named even though p95_ms is then missing)
+        ("max_faillure_rate = 0.01", 'unknown key "max_faillure_rate"'),
+        ("[groups.auth]\np95_ms = 500", 'unknown key "groups"'),
+        (AUTH + "p59_ms = 500", 'unknown key "p59_ms" in group "auth"'),
+        # a wrong type: no silent conversion of a string or a boolean to a number
+        (AUTH + 'p95_ms = "500"', 'group "auth".p95_ms must be a number greater than 0'),
+        (LISTS + AUTH + "p95_ms = true", 'group "auth".p95_ms must be a number greater than 0'),
+        ("max_failure_rate = '0.01'", "max_failure_rate must be a number between 0 and 1"),
+        (
+            "[[group]]\nname = 'x'\np95_ms = 100\nendpoints = 'GET /'",
+            'group "x".endpoints must be a list of strings',
+        ),
+        (
+            "[[group]]\nname = 'x'\np95_ms = 100\nendpoints = ['GET /', 3]",
+            'group "x".endpoints #2 must be a string',
+        ),
+        ("[[group]]\nname = 3\np95_ms = 100", "group #1.name must be a string"),
+        # a value out of range
+        (AUTH + "p95_ms = -1", 'group "auth".p95_ms must be a number greater than 0'),
+        (AUTH + "p95_ms = 0", 'group "auth".p95_ms must be a number greater than 0'),
+        ("max_failure_rate = 2", "max_failure_rate must be a number between 0 and 1"),
+        ("max_failure_rate = -0.1", "max_failure_rate must be a number between 0 and 1"),
+        # a required key missing
+        (AUTH, 'missing key "p95_ms" in group "auth"'),
+        ("[[group]]\np95_ms = 100", 'missing key "name" in group #1'),
     ],
 )
-def test_bad_slo_files(tmp_path: Path, text: str, needle: str) -> None:
+def test_a_bad_slo_file_names_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "slo.toml"
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_slo(path)
-    assert needle in caught.value.message and caught.value.hint
+    assert caught.value.message == f"{path}: {message}"
+    assert caught.value.exit_code == 2
+    assert re.fullmatch(r"error: [^\n]+\nhint: [^\n]+", caught.value.render())
+
+
+def test_an_unknown_key_is_answered_with_the_keys_that_are_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "slo.toml"
+    path.write_text(AUTH + "p95_ms = 500\np59_ms = 500")
+    with pytest.raises(ConfigError) as caught:
+        load_slo(path)
+    assert "name, p95_ms, endpoints" in caught.value.hint
+    assert str(DEFAULT_SLO) in caught.value.hint
+
+
+def test_a_file_that_is_not_toml(tmp_path: Path) -> None:
+    path = tmp_path / "slo.toml"
+    path.write_text("this is = = not toml")
+    with pytest.raises(ConfigError) as caught:
+        load_slo(path)
+    assert "not valid TOML" in caught.value.message and caught.value.hint
+
+
+def test_the_file_read_is_remembered(tmp_path: Path) -> None:
+    path = tmp_path / "slo.toml"
+    path.write_text('max_failure_rate = 0.05\n[[group]]\nname = "x"\np95_ms = 10')
+    slo = load_slo(path)
+    assert slo.source == str(path) and load_slo().source == str(DEFAULT_SLO)
+    assert slo.max_failure_rate == 0.05 and slo.groups[0].endpoints == []
+    assert slo.group_of("GET /health") is None
 
 
 def test_missing_slo_file(tmp_path: Path) -> None:

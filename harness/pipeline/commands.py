@@ -1,0 +1,283 @@
+"""One function per user command: options checked once, the phases composed, an outcome back."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.console import Column, Table, show_table
+from harness.docker_api import docker_client_or_none
+from harness.errors import ConfigError
+from harness.images import BaseMode, BuiltImages, build_images, tag_latest
+from harness.load.runner import run_remote_workers
+from harness.owner import Owner
+from harness.pipeline.bench_phase import bench_phase, gate_phase
+from harness.pipeline.context import RunContext
+from harness.pipeline.judge import judge
+from harness.pipeline.load_phase import check_remote_workers, load_phase, monitored
+from harness.pipeline.run_folder import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    check_writable,
+    new_run_dir,
+    run_meta,
+    write_results,
+)
+from harness.pipeline.specs import (
+    BenchOptions,
+    LoadOptions,
+    LoadSpec,
+    SeedOptions,
+    UpOptions,
+    check_bench,
+    check_load,
+    check_seed,
+    check_up,
+)
+from harness.pipeline.stack_phase import (
+    bring_up,
+    is_seeded,
+    running_stack,
+    seed_stack,
+    seeded_users,
+)
+from harness.record import RESULTS, RunRecord
+from harness.report import build_report, incident_line
+from harness.seed import DEFAULT_PASSWORD
+from harness.stack import (
+    CleanReport,
+    Stack,
+    attach_external,
+    clean,
+    current,
+    down,
+    stack_of,
+    watchdog,
+)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A run folder and what it concluded; the exit code the command ends with."""
+
+    run_dir: Path
+    record: RunRecord
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PASS if self.record.verdict == "PASS" else EXIT_FAIL
+
+
+def start_watchdog(ctx: RunContext) -> subprocess.Popen[bytes]:
+    """A watcher that cleans up after this command if it is killed (harness.stack.watchdog)."""
+    return watchdog.spawn(ctx.home, Owner.current())
+
+
+def reap(ctx: RunContext) -> None:
+    """Every command that touches stacks first removes what a killed run left behind."""
+    found = clean(ctx.home, docker_client_or_none())
+    if found.total:
+        ctx.progress(f"removed what killed runs left: {found.describe()}")
+
+
+def images(ctx: RunContext, base: BaseMode) -> tuple[BuiltImages, tuple[str, str, str]]:
+    built = build_images(ctx.repo_root, base=base, progress=ctx.progress)
+    return built, tag_latest(built)
+
+
+def up(ctx: RunContext, options: UpOptions) -> tuple[Stack, bool]:
+    return bring_up(ctx, check_up(options))
+
+
+def stop_current(ctx: RunContext) -> Stack | None:
+    state = down(ctx.home)
+    return stack_of(state) if state is not None else None
+
+
+def status(ctx: RunContext) -> tuple[Stack | None, bool]:
+    state = current(ctx.home)
+    stack = stack_of(state) if state is not None else None
+    return stack, stack is not None and stack.alive()
+
+
+def clean_up(ctx: RunContext) -> CleanReport:
+    return clean(ctx.home, docker_client_or_none())
+
+
+def seed(ctx: RunContext, options: SeedOptions) -> dict[str, Any]:
+    """Seed the current stack's database; a bad profile is refused before anything else."""
+    spec = check_seed(options)
+    return seed_stack(ctx, running_stack(ctx), spec)
+
+
+def bench(
+    ctx: RunContext,
+    options: BenchOptions,
+    target: str | None = None,
+    db_dsn: str | None = None,
+    allow_remote: bool = False,
+) -> RunOutcome:
+    """`harness bench`: the suite against the current stack (or --target), gate, baseline."""
+    spec = check_bench(options, ctx)  # bad input fails before any traffic
+    if target is not None:
+        stack = stack_of(attach_external("external", ctx.home, target, db_dsn, allow_remote))
+    elif db_dsn is not None or allow_remote:
+        raise ConfigError(
+            "--db-dsn and --allow-remote-target only go with --target",
+            "without --target the suite uses the current stack and its database",
+        )
+    else:
+        stack = running_stack(ctx)
+    run_dir = new_run_dir(check_writable(ctx.reports), "bench")
+    started = datetime.now(UTC)
+    summary = bench_phase(ctx, stack, spec, run_dir)
+    try:
+        comparison = gate_phase(ctx, spec, run_dir, summary)
+        failed = summary["verdict"] == "FAIL" or bool(comparison and comparison["failed"])
+        results = {
+            "run": run_meta(ctx.repo_root, run_dir, "bench", stack, started),
+            "benchmarks": summary,
+            "comparison": comparison,
+            "verdict": "FAIL" if failed else "PASS",
+        }
+        record = write_results(run_dir, results)
+        ctx.progress(f"verdict: {record.verdict}")
+        ctx.progress(f"results: {run_dir / RESULTS}")
+        return RunOutcome(run_dir, record)
+    finally:
+        if (run_dir / RESULTS).exists():
+            for report in build_report(run_dir):
+                ctx.progress(f"report: {report}")
+
+
+def load(ctx: RunContext, options: LoadOptions) -> RunOutcome:
+    """`harness load`: a run folder, monitors, Locust, the verdict, the report."""
+    spec = check_load(options)
+    stack = running_stack(ctx)
+    check_remote_workers(stack, spec)
+    run_dir = new_run_dir(check_writable(ctx.reports), spec.shape.name)
+    with monitored(ctx, stack, run_dir):
+        return _load_and_judge(ctx, stack, spec, run_dir, bench=None)
+
+
+def full_load(
+    ctx: RunContext,
+    up_options: UpOptions,
+    seed_options: SeedOptions,
+    load_options: LoadOptions,
+    bench_options: BenchOptions | None,
+) -> RunOutcome:
+    """images -> stack (the running one, else a throwaway) -> seed -> bench -> load -> verdict.
+
+    `bench_options` None skips the benchmark suite; otherwise it runs before the load (latency
+    in isolation) and its summary joins the run's results.json.
+    """
+    spec = check_load(load_options)  # bad input fails before anything starts
+    seed_spec = check_seed(seed_options)
+    bench_spec = check_bench(bench_options, ctx) if bench_options is not None else None
+    check_writable(ctx.reports)
+    existing = current(ctx.home)
+    reuse = existing is not None and stack_of(existing).alive()
+    ctx.progress(
+        "== stack: " + ("reusing the running stack" if reuse else "starting a throwaway stack")
+    )
+    up_spec = check_up(up_options)
+    stack, _ = bring_up(ctx, up_spec if reuse else replace(up_spec, persistent=False))
+    try:
+        check_remote_workers(stack, spec)
+        if not is_seeded(stack):
+            ctx.progress(f"== seed: profile {seed_spec.profile.name}")
+            seed_stack(ctx, stack, seed_spec)
+        else:
+            ctx.progress("== seed: the stack is already seeded; reusing its data")
+        run_dir = new_run_dir(ctx.reports, spec.shape.name)
+        with monitored(ctx, stack, run_dir):
+            summary = None
+            if bench_spec is not None:
+                ctx.progress("== bench: the benchmark suite, latency in isolation")
+                summary = bench_phase(ctx, stack, bench_spec, run_dir)
+            ctx.progress("== load")
+            return _load_and_judge(ctx, stack, spec, run_dir, bench=summary)
+    finally:
+        if not reuse:
+            ctx.progress(f"== tear down: throwaway {stack.describe()}")
+            stack.stop()
+
+
+def _load_and_judge(
+    ctx: RunContext, stack: Stack, spec: LoadSpec, run_dir: Path, bench: dict[str, Any] | None
+) -> RunOutcome:
+    started = datetime.now(UTC)
+    users = seeded_users(stack, DEFAULT_PASSWORD)
+    result = load_phase(ctx, stack, spec, users, run_dir)
+    judgement = judge(spec.slo, result, bench)
+    options = spec.options
+    run = run_meta(ctx.repo_root, run_dir, "load", stack, started) | {
+        "shape": asdict(spec.shape),
+        "scenario": spec.scenario,
+        "user_classes": list(spec.classes),
+        "workers": spec.workers,
+        "remote_workers": options.remote_workers,
+        "http_client": options.http_client,
+        "slo_file": spec.slo.source,
+        "seed": users.summary,
+        "partial": result.interrupted or result.aborted is not None,
+        "aborted": result.aborted,
+    }
+    results = {
+        "run": run,
+        "endpoints": result.endpoints,
+        "aggregate": result.aggregate,
+        "slo": judgement.rows,
+        "benchmarks": bench,
+        "incidents": result.incidents,
+        "verdict": judgement.verdict,
+        "load_generator_saturated": result.saturated,
+        "warnings": judgement.warnings,
+    }
+    record = write_results(run_dir, results)
+    said = [f"service incident: {incident_line(i)}" for i in result.incidents]
+    table = slo_table(judgement.rows, judgement.verdict, said + judgement.warnings)
+    show_table(ctx.progress, table)
+    ctx.progress(f"results: {run_dir / RESULTS}")
+    if result.interrupted:
+        raise KeyboardInterrupt
+    return RunOutcome(run_dir, record)
+
+
+def slo_table(rows: list[dict[str, Any]], verdict: str, warnings: list[str]) -> Table:
+    return Table(
+        columns=(
+            Column("endpoint", width=38),
+            Column("group", width=20),
+            Column("p95 ms", "right", width=7),
+            Column("target", "right", width=7),
+            Column("fail %", "right", width=7),
+            Column("result", gap=2),
+        ),
+        rows=tuple(
+            (
+                r["endpoint"],
+                r["group"] or "(failures only)",
+                f"{r['p95_ms']:.0f}",
+                f"{r['target_p95_ms']:.0f}" if r["target_p95_ms"] else "-",
+                f"{r['failure_rate'] * 100:.2f}%",
+                "ok" if r["passed"] else f"FAIL {r['reason']}",
+            )
+            for r in rows
+        ),
+        footer=(*(f"warning: {w}" for w in warnings), f"verdict: {verdict}"),
+    )
+
+
+def worker(
+    ctx: RunContext, master_host: str, master_port: int, processes: int, http_client: str
+) -> int:
+    return run_remote_workers(master_host, master_port, processes, http_client, ctx.progress)
+
+
+def report(run_dir: Path) -> list[Path]:
+    return build_report(run_dir)

@@ -1,0 +1,152 @@
+"""The load phase: monitors around the run, distributed Locust against the stack, its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.images import build_images
+from harness.load.runner import LoadPlan, read_endpoints, run_in_docker, run_locally
+from harness.monitor import MonitorRequest, Monitors
+from harness.monitor.services import ContainerWatch, ProcessWatch, ServiceWatch
+from harness.owner import Owner
+from harness.pipeline.context import RunContext
+from harness.pipeline.specs import LoadSpec
+from harness.pipeline.stack_phase import SeededUsers
+from harness.record import RESULTS
+from harness.report import build_report
+from harness.stack import Stack
+
+
+@contextmanager
+def monitored(ctx: RunContext, stack: Stack, run_dir: Path) -> Iterator[None]:
+    """Monitors on for the block; off, then the report built, however the block ends."""
+    services = stack.services()
+    request = MonitorRequest(
+        run_dir=run_dir,
+        container_label=services.container_label if services else None,
+        backend_pid=services.backend_pid if services else None,
+        db_dsn=stack.db_dsn,
+    )
+    monitors = Monitors(request).start()
+    sampled = "containers" if request.container_label else "processes"
+    ctx.progress(f"== monitors on: {sampled}" + (", PostgreSQL" if monitors.postgres else ""))
+    try:
+        yield
+    finally:
+        summary = monitors.stop()
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(summary["containers"].items()))
+        ctx.progress(f"== monitors off: samples {counts or 'none'}")
+        for note in summary["notes"]:
+            ctx.progress(f"note: {note}")
+        if (run_dir / RESULTS).exists():
+            for path in build_report(run_dir):
+                ctx.progress(f"report: {path}")
+
+
+def check_remote_workers(stack: Stack, spec: LoadSpec) -> None:
+    """Workers on other machines need a target they can reach."""
+    if spec.options.remote_workers and not stack.reachable_from_other_machines:
+        raise ConfigError(
+            f"remote workers cannot reach this {stack.kind} stack: its backend "
+            f"({stack.backend_url}) listens on this machine only",
+            "point the harness at a backend every machine can reach: `harness up --target URL` "
+            "(with --allow-remote-target if it is not on this machine), then "
+            "`harness load --remote-workers N --master-bind 0.0.0.0`",
+        )
+
+
+@dataclass
+class LoadResult:
+    """What the load measured, before any verdict."""
+
+    endpoints: list[dict[str, Any]]
+    aggregate: dict[str, Any] | None
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    saturated: bool = False
+    interrupted: bool = False
+    aborted: str | None = None
+
+
+def service_watch(stack: Stack, grace_s: float) -> ServiceWatch | None:
+    """What watches the stack's services during the load; nothing when none is ours."""
+    services = stack.services()
+    if services is None:
+        return None
+    if services.container_label is not None:
+        return ContainerWatch(services.container_label, grace_s=grace_s).start()
+    if services.backend_pid is not None and services.backend_log is not None:
+        return ProcessWatch(services.backend_pid, services.backend_log, grace_s).start()
+    return None
+
+
+def load_phase(
+    ctx: RunContext, stack: Stack, spec: LoadSpec, users: SeededUsers, run_dir: Path
+) -> LoadResult:
+    """Locust against the stack, the services watched; what it measured."""
+    shape, options = spec.shape, spec.options
+    if users.usernames is None:
+        ctx.progress(
+            "note: the stack is not seeded; ContraVento users will register instead of logging in"
+        )
+    plan = LoadPlan(
+        run_dir=run_dir,
+        classes=spec.classes,
+        stages=shape.stages(),
+        warmup_s=shape.warmup_s,
+        total_s=shape.warmup_s + shape.duration_s,
+        workers=spec.workers,
+        usernames_file=users.usernames,
+        password=users.password,
+        http_client=options.http_client,
+        remote_workers=options.remote_workers,
+    )
+    ctx.progress(
+        f"load: shape {shape.name}, {shape.users} users, {shape.warmup_s}s warm-up + "
+        f"{shape.duration_s}s, {spec.workers} worker(s), scenario {spec.scenario} -> {run_dir}"
+    )
+    site = stack.load_site()
+    watch = service_watch(stack, options.down_grace_s)
+    try:
+        abort = watch.abort_reason if watch is not None else None
+        if site.network is not None:
+            # a stack started before the load generator's image was recorded with it
+            image = site.image or build_images(ctx.repo_root, progress=lambda _: None).locust
+            outcome = run_in_docker(
+                plan,
+                image=image,
+                network=site.network,
+                target=site.target,
+                labels=stack.labels("locust", Owner.current()),
+                name_prefix=f"{stack.stack_id}-{run_dir.name}",
+                progress=ctx.progress,
+                ui_port=8089 if options.ui else None,
+                abort=abort,
+            )
+        else:
+            outcome = run_locally(
+                plan,
+                target=site.target,
+                progress=ctx.progress,
+                ui=options.ui,
+                abort=abort,
+                master_bind=options.master_bind,
+                master_port=options.master_port,
+            )
+    finally:
+        if watch is not None:
+            watch.stop()
+            watch.save_log_tails(run_dir, stack.secrets())
+    endpoints, aggregate = read_endpoints(run_dir)
+    return LoadResult(
+        endpoints=endpoints,
+        aggregate=aggregate,
+        incidents=watch.records() if watch is not None else [],
+        saturated=outcome.saturated,
+        interrupted=outcome.interrupted,
+        aborted=outcome.aborted,
+    )

@@ -1,0 +1,369 @@
+"""The run record: one pydantic model for a run folder's results.json, and its reading and writing.
+
+A load run and a benchmark-only run write the same model; `run.kind` says which. Version 2
+is what this module writes. Version 1 (the harness before this model: no `kind` on a load
+run, otherwise the same fields) is migrated on reading, so old run folders still report.
+Every model refuses keys it does not know: a typo or a stale writer fails loudly here, not
+as a silently empty table in the report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+
+from harness.errors import ConfigError
+
+SCHEMA_VERSION: Final = 2
+READABLE_VERSIONS = (1, 2)
+RESULTS = "results.json"
+
+Verdict = Literal["PASS", "FAIL"]
+# Written as datetime.isoformat() gives it ("+00:00", not pydantic's "Z"), as version 1 was.
+Timestamp = Annotated[
+    AwareDatetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")
+]
+
+
+class _Model(BaseModel):
+    """What every part of the record shares: unknown keys refused, no NaN, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Shape(_Model):
+    """The load shape a load run used (harness.load.shapes.Shape, as written)."""
+
+    name: str
+    users: int
+    spawn_rate: float
+    duration_s: int  # the measured part, after the warm-up
+    warmup_s: int
+    kind: Literal["steady", "ramp", "spike"]
+
+
+class SeedInfo(_Model):
+    """The seeded data a load run ran against; a field is None when the manifest lacked it."""
+
+    seed: int | None = None
+    checksum: str | None = None
+    total_rows: int | None = None
+    profile: str | None = None
+
+
+class RunMeta(_Model):
+    """The "run" block: what ran, where, when. The load-only fields are None on a bench run."""
+
+    id: str = Field(min_length=1)
+    kind: Literal["load", "bench"]
+    provider: Literal["docker", "local", "external"]
+    stack_id: str
+    target: str
+    started_at: Timestamp
+    finished_at: Timestamp
+    commit: str | None = None  # None outside a git checkout
+    host: str
+    python: str
+    # load runs only
+    shape: Shape | None = None
+    scenario: str | None = None
+    user_classes: list[str] = Field(default_factory=list)
+    workers: int | None = None
+    remote_workers: int = 0  # absent from version 1 files before remote workers existed
+    http_client: str | None = None
+    slo_file: str | None = None
+    seed: SeedInfo | None = None  # None: the stack was not seeded (or has no manifest)
+    partial: bool = False
+    aborted: str | None = None  # why the load was stopped early, if it was
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Self:
+        load_only = {
+            "shape": self.shape,
+            "scenario": self.scenario,
+            "workers": self.workers,
+            "http_client": self.http_client,
+            "slo_file": self.slo_file,
+        }
+        if self.kind == "load":
+            missing = [name for name, value in load_only.items() if value is None]
+            if missing:
+                raise ValueError(f"a load run records its {', '.join(missing)}")
+            return self
+        stray = [name for name, value in load_only.items() if value is not None]
+        stray += [
+            name
+            for name, value in (
+                ("user_classes", self.user_classes),
+                ("remote_workers", self.remote_workers),
+                ("seed", self.seed),
+                ("partial", self.partial),
+                ("aborted", self.aborted),
+            )
+            if value
+        ]
+        if stray:
+            raise ValueError(f"a bench run has no load, so no {', '.join(stray)}")
+        return self
+
+
+class EndpointStats(_Model):
+    """One row of Locust's stats after the warm-up (or the aggregate of all of them).
+
+    A percentile is None where Locust had no sample to take it from ("N/A"); version 1
+    wrote 0.0 there, which reads as it was written.
+    """
+
+    method: str  # "ALL" on the aggregate
+    name: str
+    requests: int
+    failures: int
+    failure_rate: float
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    avg_ms: float
+    max_ms: float | None = None
+    rps: float
+
+
+class SloRow(_Model):
+    """The verdict on one endpoint with requests: its p95 against its group, its failures."""
+
+    endpoint: str  # "METHOD /path"
+    group: str | None = None  # None: in no group, so only the failure limit applies
+    target_p95_ms: float | None = None  # None with the group
+    p95_ms: float
+    failure_rate: float
+    max_failure_rate: float
+    passed: bool
+    reason: str = ""  # why it failed; "" when it passed
+
+
+class BenchRow(_Model):
+    """One benchmark of the suite; the figures are None when it was not measured."""
+
+    name: str
+    outcome: Literal["passed", "failed", "error", "skipped"]
+    message: str = ""
+    target_p95_ms: float | None = None
+    tolerance: float | None = None  # absent from version 1 files before targets carried it
+    rounds: int | None = None
+    min_ms: float | None = None
+    median_ms: float | None = None
+    p95_ms: float | None = None
+    max_ms: float | None = None
+    unstable: bool | None = None  # None: not measured, or not assessed (older version 1)
+
+    @model_validator(mode="after")
+    def _measured_or_not(self) -> Self:
+        figures = (self.rounds, self.min_ms, self.median_ms, self.p95_ms, self.max_ms)
+        if any(f is None for f in figures) and any(f is not None for f in figures):
+            raise ValueError("rounds, min_ms, median_ms, p95_ms and max_ms go together")
+        return self
+
+
+class BenchSummary(_Model):
+    """The benchmark suite's run (harness.bench.runner.summarise, as written)."""
+
+    model_config = ConfigDict(
+        validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+    suite: str
+    rounds: int
+    warmup_rounds: int
+    bcrypt_rounds: int
+    seconds: float
+    # "json" would shadow BaseModel.json; the file keeps the short keys
+    json_file: str = Field(alias="json")
+    junit_file: str = Field(alias="junit")
+    benchmarks: list[BenchRow]
+    verdict: Verdict
+
+
+class ComparisonRow(_Model):
+    """One benchmark against the baseline (harness.bench.gate.compare, as written).
+
+    The figures are None when the benchmark is in only one of the two runs ("missing" from
+    this run, or "new" in it).
+    """
+
+    name: str
+    tolerance: float
+    verdict: Literal["regression", "improvement", "noise", "same", "missing", "new"]
+    baseline_median_ms: float | None = None
+    current_median_ms: float | None = None
+    ratio: float | None = None  # current / baseline median
+    band: tuple[float, float] | None = None  # 95 % bootstrap interval of the ratio
+
+    @model_validator(mode="after")
+    def _figures_match_the_verdict(self) -> Self:
+        figures = (self.baseline_median_ms, self.current_median_ms, self.ratio, self.band)
+        unmatched = self.verdict in ("missing", "new")
+        if any((f is None) != unmatched for f in figures):
+            raise ValueError(
+                "baseline_median_ms, current_median_ms, ratio and band are given exactly "
+                "when the benchmark is in both runs (verdict not missing or new)"
+            )
+        return self
+
+
+class Comparison(_Model):
+    """The regression gate's result against a saved baseline."""
+
+    baseline: str = Field(min_length=1)
+    rows: list[ComparisonRow]
+    failed: bool  # a regression in any row
+
+
+class Incident(_Model):
+    """A stack service that went down during the load (harness.monitor.services, as written)."""
+
+    service: str
+    event: Literal["exited", "oom"]
+    at_s: float  # seconds since the watch began
+    exit_code: int | None = None
+    back_after_s: float | None = None  # None: it did not come back
+    log_tail: str | None = None  # run-folder path of the saved log tail
+
+
+class RunRecord(_Model):
+    """A run folder's results.json."""
+
+    schema_version: Literal[2] = SCHEMA_VERSION
+    run: RunMeta
+    verdict: Verdict
+    endpoints: list[EndpointStats] = Field(default_factory=list)
+    aggregate: EndpointStats | None = None
+    slo: list[SloRow] = Field(default_factory=list)
+    benchmarks: BenchSummary | None = None  # None: the suite did not run
+    comparison: Comparison | None = None  # None: no baseline was compared with
+    incidents: list[Incident] | None = None  # None: the services were not watched
+    load_generator_saturated: bool = False
+    warnings: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Self:
+        if self.run.kind == "bench":
+            if self.benchmarks is None:
+                raise ValueError("a bench run records its benchmarks")
+            if self.endpoints or self.aggregate is not None or self.slo:
+                raise ValueError("a bench run has no load, so no endpoints, aggregate or slo")
+        return self
+
+
+def migrate(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A results.json object of a readable version, as version 2 (a copy; `data` is kept).
+
+    Version 1 to 2: `run.kind` = "load" where it is absent (version 1 wrote it on bench runs
+    only); `schema_version` = 2. Everything else version 1 wrote is valid version 2 as it is.
+    """
+    migrated = dict(data)
+    if data.get("schema_version") == 1:
+        run = data.get("run")
+        if isinstance(run, Mapping) and "kind" not in run:
+            migrated["run"] = {**run, "kind": "load"}
+        migrated["schema_version"] = 2
+    return migrated
+
+
+def read_raw(run_dir: Path) -> dict[str, Any]:
+    """The JSON object in `run_dir`'s results.json, not yet checked against the model."""
+    if not run_dir.is_dir():
+        raise ConfigError(
+            f"there is no run folder at {run_dir}",
+            "give a folder under reports/, e.g. `harness report reports/latest`",
+        )
+    path = run_dir / RESULTS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{run_dir} has no {RESULTS}",
+            "the run did not finish; run it again, or point at another run folder",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path} ({exc.strerror})", "check the file's permissions"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path} is not UTF-8 text", "it should be the results.json a harness run wrote"
+        ) from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{path} is not valid JSON ({exc})",
+            "it should be the results.json a harness run wrote; was it cut short or edited?",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} holds no results object", "it should be the results.json a harness run wrote"
+        )
+    return data
+
+
+def parse_record(data: Mapping[str, Any], path: Path) -> RunRecord:
+    """`data` (read from `path`) checked for its version, migrated, and validated."""
+    version = data.get("schema_version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise ConfigError(
+            f"{path} has schema_version {version!r}; this harness reads "
+            + ", ".join(str(v) for v in READABLE_VERSIONS),
+            "rebuild the report with the harness version that wrote the run",
+        )
+    try:
+        return RunRecord.model_validate(migrate(data))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(
+            f"{path} does not fit the results model (version {version}): "
+            f"{field_path(first['loc'])}: {first['msg']}{more}",
+            "it should be the results.json a harness run wrote; was it edited by hand?",
+        ) from None
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location as a path: run.shape.users, endpoints[2].p95_ms."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "the top level"
+
+
+def read_record(run_dir: Path) -> RunRecord:
+    """`run_dir`'s results.json as a RunRecord; ConfigError (message, hint) when it is unusable."""
+    return parse_record(read_raw(run_dir), run_dir / RESULTS)
+
+
+def write_record(run_dir: Path, record: RunRecord) -> Path:
+    """Write `record` as `run_dir`'s results.json, atomically: a reader never sees half a file."""
+    path = run_dir / RESULTS
+    tmp = path.with_name(f".{RESULTS}.tmp")
+    try:
+        tmp.write_text(record.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -58,13 +58,12 @@ def test_plain_lines_align_columns_under_their_headers() -> None:
     ]
 
 
-def test_a_column_keeps_its_least_width_and_the_table_reads_as_its_lines() -> None:
+def test_a_column_keeps_its_least_width() -> None:
     narrow = Table(
         columns=(Column("a", width=4), Column("b", "right", width=3)), rows=(("x", "1"),)
     )
     assert narrow.plain_lines() == ["a      b", "x      1"]
-    assert list(TABLE) == TABLE.plain_lines() and TABLE[-1] == "verdict: FAIL"
-    assert "\n".join(TABLE).count("\n") == len(TABLE) - 1
+    assert TABLE.plain_lines()[-1] == "verdict: FAIL"
 
 
 def test_a_row_of_the_wrong_width_is_refused() -> None:

@@ -179,13 +179,9 @@ def full_load(
     seed_spec = check_seed(seed_options)
     bench_spec = check_bench(bench_options, ctx) if bench_options is not None else None
     check_writable(ctx.reports)
-    existing = current(ctx.home)
-    reuse = existing is not None and stack_of(existing).alive()
-    ctx.progress(
-        "== stack: " + ("reusing the running stack" if reuse else "starting a throwaway stack")
-    )
-    up_spec = check_up(up_options)
-    stack, _ = bring_up(ctx, up_spec if reuse else replace(up_spec, persistent=False))
+    stack, reuse = bring_up(ctx, replace(check_up(up_options), persistent=False))
+    if reuse:
+        ctx.progress(f"== stack: reusing the running {stack.describe()}")
     try:
         check_remote_workers(stack, spec)
         if not is_seeded(stack):

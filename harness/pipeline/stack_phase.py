@@ -13,15 +13,17 @@ from harness.images import build_images
 from harness.pipeline.context import RunContext
 from harness.pipeline.specs import SeedSpec, UpSpec
 from harness.seed import MANIFEST, USERNAMES, SeedRequest, seed
-from harness.stack import Stack, UpRequest, current, kind_of, running, stack_of, up
+from harness.stack import Stack, UpRequest, current, kind_of, reusable, stack_of, up
 
 
 def bring_up(ctx: RunContext, spec: UpSpec) -> tuple[Stack, bool]:
-    """Images (for Docker) then the stack; returns the stack and whether it was reused."""
-    if spec.persistent:
-        reusable = running(ctx.home, spec.provider)
-        if reusable is not None:
-            return stack_of(reusable), True
+    """The kept stack if one runs, else images (for Docker) and a new stack: kept if
+    spec.persistent, a throwaway otherwise. Returns the stack and whether it was reused."""
+    kept = reusable(ctx.home, spec.provider)
+    if kept is not None:
+        return stack_of(kept), True
+    if not spec.persistent:
+        ctx.progress("== stack: starting a throwaway stack")
     images: dict[str, str] = {}
     if kind_of(spec.provider).runs_images:
         began = time.monotonic()
@@ -30,7 +32,7 @@ def bring_up(ctx: RunContext, spec: UpSpec) -> tuple[Stack, bool]:
         ctx.progress(f"images ready in {time.monotonic() - began:.1f}s")
     ctx.progress(f"starting the {spec.provider} stack ...")
     options = spec.options
-    state, reused = up(
+    state = up(
         UpRequest(
             provider=spec.provider,
             home=ctx.home,
@@ -45,7 +47,7 @@ def bring_up(ctx: RunContext, spec: UpSpec) -> tuple[Stack, bool]:
             port=options.port,
         )
     )
-    return stack_of(state), reused
+    return stack_of(state), False
 
 
 def running_stack(ctx: RunContext) -> Stack:

@@ -11,7 +11,7 @@ from harness.stack.lifecycle import (
     ensure_port_free,
     is_alive,
     resolve_provider,
-    running,
+    reusable,
     stop,
     up,
 )
@@ -36,7 +36,7 @@ __all__ = [
     "is_alive",
     "kind_of",
     "resolve_provider",
-    "running",
+    "reusable",
     "stack_of",
     "stop",
     "up",

@@ -80,28 +80,28 @@ def current(home: Path) -> st.StackState | None:
     return st.load_current(home)
 
 
-def running(home: Path, provider: str) -> st.StackState | None:
-    """The current stack if it is alive and of this provider (what a second `up` reuses)."""
+def reusable(home: Path, provider: str) -> st.StackState | None:
+    """The one place that decides reuse: the running current stack if it is of this provider;
+    a current stack whose processes are gone is cleared; a running one of another kind refused.
+    """
     existing = st.load_current(home)
-    if existing is not None and existing.provider == provider and is_alive(existing):
+    if existing is None:
+        return None
+    alive = is_alive(existing)
+    if alive and existing.provider == provider:
         return existing
+    if alive:
+        raise StackError(
+            f"a {existing.provider} stack ({existing.stack_id}) is already up",
+            "run `make harness-down` first, or use that stack",
+        )
+    stop(existing)  # its processes are gone: clear what is left and start afresh
+    st.clear_current(home, existing.stack_id)
     return None
 
 
-def up(request: UpRequest) -> tuple[st.StackState, bool]:
-    """Start a stack, or return the running current one (idempotent). True means reused."""
-    existing = st.load_current(request.home) if request.persistent else None
-    if existing is not None:
-        alive = is_alive(existing)
-        if alive and existing.provider == request.provider:
-            return existing, True
-        if alive:
-            raise StackError(
-                f"a {existing.provider} stack ({existing.stack_id}) is already up",
-                "run `make harness-down` first, or use that stack",
-            )
-        stop(existing)  # its processes are gone: clear what is left and start afresh
-        st.clear_current(request.home, existing.stack_id)
+def up(request: UpRequest) -> st.StackState:
+    """Start a new stack (ask `reusable` first for a kept one); it becomes current if kept."""
     stack_id = st.new_stack_id()
     folder = st.stack_folder(request.home, stack_id)
     owner = Owner.current()
@@ -121,7 +121,7 @@ def up(request: UpRequest) -> tuple[st.StackState, bool]:
         # A kept stack outlives `harness up`, so it forgets its owner; a throwaway one keeps
         # it, so the reaper can tell a killed run's local backend from a kept one.
         (folder / "owner.json").unlink(missing_ok=True)
-    return state, False
+    return state
 
 
 def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.StackState:

@@ -95,7 +95,7 @@ def test_bench_bad_inputs_fail_before_measuring(local_stack: Path, tmp_path: Pat
     for args, needle in [
         (["--compare", "never-saved"], "no baseline named 'never-saved'"),
         (["--save-baseline", "../x"], "not a usable baseline name"),
-        (["--targets", str(tmp_path / "none.toml")], "cannot read the targets file"),
+        (["--targets", str(tmp_path / "none.toml")], "no targets file at"),
         (["--rounds", "0"], "must be 1 or more"),
         (["--db-dsn", "postgresql://x@127.0.0.1/db"], "only go with --target"),
         (["--target", "http://10.1.2.3:8000"], "not a loopback address"),

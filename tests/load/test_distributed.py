@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from harness.record import read_record
 from tests.stack.cli import REPO, harness, labelled
 from tests.support.docker import require_docker
 
@@ -34,7 +35,8 @@ def seeded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def check_results(run_dir: Path, groups: set[str]) -> dict[str, Any]:
     results: dict[str, Any] = json.loads((run_dir / "results.json").read_text())
-    assert results["schema_version"] == 1 and results["verdict"] in ("PASS", "FAIL")
+    record = read_record(run_dir)  # the file is the typed run record the report reads
+    assert record.schema_version == 2 and record.verdict == results["verdict"]
     assert {"locust_stats.csv", "locust_stats_history.csv", "locust.html", "master.log"} <= {
         p.name for p in run_dir.iterdir()
     }

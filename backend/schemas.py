@@ -11,6 +11,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 # Deliberately plain: one @, a dotted domain, no spaces; the service stores it lower-case.
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+# Special-use domain names (RFC 6761 and after) that email-validator, which the real service
+# uses, refuses: an address there can never be delivered to. example.com stays valid.
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
 SPECIAL_RE = re.compile(r"[^A-Za-z0-9]")
 DIFFICULTIES = ("easy", "moderate", "difficult", "very_difficult", "extreme")
 
@@ -55,6 +58,9 @@ class RegisterIn(Body):
         value = value.strip()
         if not EMAIL_RE.fullmatch(value):
             raise ValueError("email must be a valid e-mail address")
+        domain = value.rpartition("@")[2].lower()
+        if any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAINS):
+            raise ValueError("email must not use a special-use or reserved domain name")
         return value.lower()
 
     @field_validator("password")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
@@ -98,6 +99,13 @@ Slo = Annotated[
     Path | None,
     typer.Option(help="SLO targets (TOML); default harness/verdict/default-slo.toml"),
 ]
+Config = Annotated[
+    Path | None,
+    typer.Option(
+        help="the project file describing your backend (default: ./harness.toml if there is"
+        " one, else the reference backend)"
+    ),
+]
 Ui = Annotated[bool, typer.Option("--ui", help="Locust UI on 127.0.0.1:8089; Ctrl-C ends it")]
 DownGrace = Annotated[
     int,
@@ -148,9 +156,11 @@ def up_command(
     port: Annotated[
         int | None, _number("fixed 127.0.0.1 port for the backend", parser=_port)
     ] = None,
+    config: Config = None,
 ) -> Call:
     """start (or reuse) an isolated stack"""
     options = UpOptions(
+        config=config,
         provider=provider,
         target=target,
         db_dsn=db_dsn,
@@ -165,12 +175,34 @@ def up_command(
         stack, reused = commands.up(ctx, options)
         print(f"{'reusing the running' if reused else 'started a'} {stack.describe()}")
         print(f"  backend:   {stack.backend_url}")
-        print(f"  database:  {stack.db_dsn or '(none given)'}")
+        print(f"  database:  {_shown_dsn(stack.db_dsn)}")
         print(f"  folder:    {stack.folder}")
         print("  tear down: make harness-down   (or: harness down)")
         return 0
 
     return Call("up", run)
+
+
+@app.command("config")
+def config_command(config: Config = None) -> Call:
+    """print the backend description a stack would run (secrets written in it masked)"""
+
+    def run(ctx: RunContext) -> int:
+        print(json.dumps(commands.config(ctx, config), indent=2))
+        return 0
+
+    return Call("config", run)
+
+
+def _shown_dsn(dsn: str | None) -> str:
+    """A DSN for a console line, its password as *** (`status --json` keeps it whole)."""
+    if not dsn:
+        return "(none given)"
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
 
 
 @app.command("down")
@@ -187,7 +219,13 @@ def down_command() -> Call:
 
 @app.command("status")
 def status_command(
-    as_json: Annotated[bool, typer.Option("--json", help="the state as JSON")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="the state as JSON, for tools: db_dsn is the full DSN, password included",
+        ),
+    ] = False,
 ) -> Call:
     """show the current stack"""
     return Call("status", lambda ctx: _status(ctx, as_json))
@@ -209,7 +247,7 @@ def _status(ctx: RunContext, as_json: bool) -> int:
         print("no stack is up (start one with `make harness-up`)")
     else:
         print(f"{stack.describe()}: {'running' if alive else 'NOT running'}")
-        print(f"  backend:  {stack.backend_url}\n  database: {stack.db_dsn}")
+        print(f"  backend:  {stack.backend_url}\n  database: {_shown_dsn(stack.db_dsn)}")
         for c in stack.state.containers:
             print(f"  {c['role']:<9} {c['name']} ({c['id']})")
     return 0
@@ -311,6 +349,7 @@ def full_load_command(
     provider: Provider = "auto",
     bcrypt_rounds: BcryptRounds = 12,
     bench_rounds: Annotated[int, _number("benchmark suite rounds")] = 10,
+    config: Config = None,
     skip_bench: Annotated[
         bool, typer.Option("--skip-bench", help="no benchmark suite before the load")
     ] = False,
@@ -333,7 +372,7 @@ def full_load_command(
     def run(ctx: RunContext) -> int:
         return commands.full_load(
             ctx,
-            UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds),
+            UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds, config=config),
             SeedOptions(profile=profile),
             load_options,
             None if skip_bench else BenchOptions(rounds=bench_rounds, warmup=2),
@@ -419,6 +458,7 @@ def seed_command(
     ] = None,
     bcrypt_rounds: StackBcryptRounds = None,
     allow_remote_target: AllowRemote = False,
+    config: Config = None,
 ) -> Call:
     """load production-like data into the current stack's database"""
     options = SeedOptions(
@@ -432,6 +472,7 @@ def seed_command(
         password=password,
         bcrypt_rounds=bcrypt_rounds,
         allow_remote=allow_remote_target,
+        config=config,
     )
 
     def run(ctx: RunContext) -> int:

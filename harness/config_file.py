@@ -69,6 +69,12 @@ def refusal(
             f"remove it or fix its spelling ({parent or 'the top level'} takes {keys});"
             f" compare with {example}",
         )
+    if kind == "value_error":  # a model's own check: its message says what is wrong
+        message = error["msg"].removeprefix("Value error, ")
+        return ConfigError(
+            f"{source}: {where}: {message}" if where else f"{source}: {message}",
+            f"compare with {example}",
+        )
     annotation, field = annotation_at(model, loc)
     return ConfigError(
         f"{source}: {where} must be {expectation(annotation, field)}", f"compare with {example}"

@@ -4,7 +4,8 @@ A load run and a benchmark-only run write the same model; `run.kind` says which.
 is what this module writes. Version 1 (the harness before this model: no `kind` on a load
 run, otherwise the same fields) is migrated on reading, so old run folders still report.
 Every model refuses keys it does not know: a typo or a stale writer fails loudly here, not
-as a silently empty table in the report.
+as a silently empty table in the report. Fields added to version 2 after its first files
+(a load run's `users` and `failures`) are optional, so those files still read.
 """
 
 from __future__ import annotations
@@ -241,6 +242,53 @@ class Incident(_Model):
     log_tail: str | None = None  # run-folder path of the saved log tail
 
 
+class StartError(_Model):
+    """The first call that kept a load user from starting (its on_start: register, log in)."""
+
+    user_class: str | None = None
+    endpoint: str  # "METHOD /path", as Locust names it
+    status: int | None = None  # None: no response at all (a refused connection, a timeout)
+    message: str
+
+
+class UserCounts(_Model):
+    """The users a load run planned against those it reached.
+
+    Absent from files written before it was recorded (the record then says nothing of it).
+    """
+
+    planned: int | None = None  # the shape's peak; None: users set by hand (--ui)
+    # most users running after the warm-up (Locust's history, at most `started`); None: no history
+    reached: int | None = None
+    started: int | None = None  # users whose start completed; None: not counted
+    start_failures: int = 0  # users that could not start, and so stopped
+    first_start_error: StartError | None = None
+
+    @property
+    def ran(self) -> int | None:
+        """The most users that ran: reached, or without a history the users that started."""
+        return self.reached if self.reached is not None else self.started
+
+    @property
+    def short(self) -> bool:
+        """True when the load ran fewer users than planned (so the run cannot pass)."""
+        return self.planned is not None and self.ran is not None and self.ran < self.planned
+
+
+class FailureGroup(_Model):
+    """Failed requests (after the warm-up) of one endpoint with one status and message."""
+
+    method: str
+    name: str
+    status: int | None = None  # None: no HTTP status (no response at all)
+    message: str
+    count: int = Field(ge=1)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.name}".strip()
+
+
 class RunRecord(_Model):
     """A run folder's results.json."""
 
@@ -255,6 +303,8 @@ class RunRecord(_Model):
     incidents: list[Incident] | None = None  # None: the services were not watched
     load_generator_saturated: bool = False
     warnings: list[str] = Field(default_factory=list)
+    users: UserCounts | None = None  # None: not recorded (a bench run, an older file)
+    failures: list[FailureGroup] | None = None  # None: not recorded; [] no request failed
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Self:
@@ -263,6 +313,8 @@ class RunRecord(_Model):
                 raise ValueError("a bench run records its benchmarks")
             if self.endpoints or self.aggregate is not None or self.slo:
                 raise ValueError("a bench run has no load, so no endpoints, aggregate or slo")
+            if self.users is not None or self.failures is not None:
+                raise ValueError("a bench run has no load, so no users or failures")
         return self
 
 

@@ -11,7 +11,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PHASES = ("stack", "seed", "load", "bench", "monitor", "report", "images", "verdict")
 # Modules every part may import: they import no phase and no pipeline themselves.
-FOUNDATION = ("errors", "labels", "owner", "docker_api", "record", "config_file", "console")
+FOUNDATION = (
+    "errors",
+    "labels",
+    "owner",
+    "docker_api",
+    "record",
+    "config_file",
+    "console",
+    "project",
+)
 
 
 def imports_of(path: Path) -> set[str]:

@@ -14,7 +14,7 @@ import pytest
 from harness.bench.gate import compare, gate_failed
 from harness.bench.runner import BenchRequest, load_targets, summarise
 from harness.errors import ConfigError
-from harness.load.runner import read_endpoints
+from harness.load.runner import USER_STARTS, read_endpoints, read_failures, read_users
 from harness.load.shapes import resolve_shape
 from harness.monitor.services import ServiceWatch
 from harness.record import (
@@ -454,3 +454,62 @@ def test_what_the_writers_build_is_a_version_2_record_once_the_load_run_names_it
     assert [b.outcome for b in bench_record.benchmarks.benchmarks] == ["passed", "failed"]
     assert bench_record.comparison is not None
     assert [r.verdict for r in bench_record.comparison.rows] == ["missing", "same"]
+
+
+def test_files_without_users_or_failures_still_load_and_say_nothing_of_them(
+    tmp_path: Path,
+) -> None:
+    v2 = migrate(V1_LOAD)  # a version 2 file from before users and failures were recorded
+    record = read_record(_write(tmp_path, v2))
+    assert record.users is None and record.failures is None
+
+
+def test_users_and_failures_as_the_load_run_reads_them_round_trip(tmp_path: Path) -> None:
+    (tmp_path / "locust_stats_history.csv").write_text(
+        "Timestamp,User Count,Type,Name\n100,10,,Aggregated\n120,92,,Aggregated\n"
+    )
+    (tmp_path / USER_STARTS).write_text(
+        json.dumps(
+            {
+                "started": 92,
+                "failed": 8,
+                "first_error": {
+                    "user_class": "ContraVentoUser",
+                    "endpoint": "POST /auth/register",
+                    "status": 400,
+                    "message": "400 VALIDATION_ERROR: special-use or reserved name",
+                    "at": 101.2,
+                },
+            }
+        )
+    )
+    (tmp_path / "locust_failures.csv").write_text(
+        "Method,Name,Error,Occurrences\n"
+        "GET,/trips/[trip_id],\"CatchResponseError('403 FORBIDDEN: private trip')\",12\n"
+    )
+    data = migrate(V1_LOAD) | {
+        "users": read_users(tmp_path, planned=100, warmup_s=10),
+        "failures": read_failures(tmp_path),
+    }
+    record = RunRecord.model_validate(data)
+    assert record.users is not None and record.users.short
+    assert (record.users.planned, record.users.reached, record.users.start_failures) == (100, 92, 8)
+    error = record.users.first_start_error
+    assert error is not None and (error.status, error.endpoint) == (400, "POST /auth/register")
+    assert record.failures is not None and record.failures[0].endpoint == "GET /trips/[trip_id]"
+    assert (record.failures[0].status, record.failures[0].count) == (403, 12)
+    write_record(tmp_path, record)
+    assert read_record(tmp_path) == record
+
+
+def test_a_bench_run_records_no_users_or_failures(tmp_path: Path) -> None:
+    data = migrate(V1_BENCH) | {"users": {"planned": 10, "reached": 10}}
+    assert "no users or failures" in _refusal(_write(tmp_path, data))
+    data = migrate(V1_BENCH) | {"failures": []}
+    assert "no users or failures" in _refusal(_write(tmp_path / "b", data))
+
+
+def test_a_failure_group_counts_at_least_one(tmp_path: Path) -> None:
+    group = {"method": "GET", "name": "/feed", "status": 500, "message": "x", "count": 0}
+    data = migrate(V1_LOAD) | {"failures": [group]}
+    assert "failures[0].count" in _refusal(_write(tmp_path, data))

@@ -6,6 +6,8 @@ crash in it cannot take the harness down. It writes, in the run folder:
                    every round's time, machine and commit info
   bench-junit.xml  one test case per benchmark (failures carry the reason)
   bench.log        pytest's output
+The database password never reaches these files: pytest's output is masked line by line as
+it is written, and the JUnit and JSON files once pytest has written them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +39,7 @@ BENCH_JSON = "benchmark.json"
 BENCH_JUNIT = "bench-junit.xml"
 Progress = Callable[[str], None]
 UNSTABLE_IQR = 0.20
+MASK = "***"
 EXAMPLE = "harness/bench/targets.toml"
 
 
@@ -164,17 +168,94 @@ def run_suite(request: BenchRequest, progress: Progress) -> dict[str, Any]:
         f"(+{request.warmup} warm-up) against {request.target}"
     )
     began = time.monotonic()
-    with (request.run_dir / "bench.log").open("w") as log:
-        done = subprocess.run(
-            command, cwd=request.repo_root, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    hidden = secrets_of(request.dsn)
+    returncode = run_logged(command, request, env, request.run_dir / "bench.log", hidden)
     seconds = time.monotonic() - began
+    mask_json(json_path, hidden)
+    mask_junit(junit_path, hidden)
     if not junit_path.exists():
         raise ConfigError(
-            f"the benchmark suite did not run (pytest exit {done.returncode})",
+            f"the benchmark suite did not run (pytest exit {returncode})",
             f"see {request.run_dir / 'bench.log'}",
         )
     return summarise(json_path, junit_path, seconds, request, targets)
+
+
+def run_logged(
+    command: list[str], request: BenchRequest, env: dict[str, str], log: Path, hidden: list[str]
+) -> int:
+    """pytest, its output written to `log` line by line with the secrets masked."""
+    with (
+        log.open("w", encoding="utf-8") as sink,
+        subprocess.Popen(
+            command,
+            cwd=request.repo_root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sink.write(masked(line, hidden))
+    return proc.returncode
+
+
+def secrets_of(dsn: str | None) -> list[str]:
+    """The DSN's password as written and decoded, longest first; [] without one."""
+    password = urlsplit(dsn).password if dsn else None
+    if not password:
+        return []
+    return sorted({password, unquote(password)}, key=len, reverse=True)
+
+
+def masked(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _masked_values(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return masked(value, secrets)
+    if isinstance(value, dict):
+        return {k: _masked_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_values(v, secrets) for v in value]
+    return value
+
+
+def mask_json(path: Path, secrets: list[str]) -> None:
+    """Mask the secrets in the JSON file's strings (only there: a figure is never touched)."""
+    if not secrets or not path.exists():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    cleaned = _masked_values(data, secrets)
+    if cleaned != data:
+        path.write_text(json.dumps(cleaned, indent=4), encoding="utf-8")
+
+
+def mask_junit(path: Path, secrets: list[str]) -> None:
+    """Mask the secrets in the JUnit file's text and attribute values (never in its markup)."""
+    if not secrets or not path.exists():
+        return
+    tree = ET.parse(path)  # noqa: S314 -- pytest's own file
+    changed = False
+    for node in tree.getroot().iter():
+        for part in ("text", "tail"):
+            value = getattr(node, part)
+            if value and (clean := masked(value, secrets)) != value:
+                setattr(node, part, clean)
+                changed = True
+        for key, value in node.attrib.items():
+            if (clean := masked(value, secrets)) != value:
+                node.set(key, clean)
+                changed = True
+    if changed:
+        tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def _outcomes(junit_path: Path) -> dict[str, tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.images.backend_image import backend_image
 from harness.images.base import BASE_MODES, BaseMode
 from harness.images.build import BuiltImages, build_images, tag_latest
 from harness.images.labels import HARNESS_LABEL, HARNESS_LABEL_VALUE, IMAGE_PREFIX
@@ -13,6 +14,7 @@ __all__ = [
     "IMAGE_PREFIX",
     "BaseMode",
     "BuiltImages",
+    "backend_image",
     "build_images",
     "tag_latest",
 ]

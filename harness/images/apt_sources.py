@@ -134,6 +134,19 @@ def pick_mirror(sources: Iterable[AptSource], suite: str) -> AptSource:
     )
 
 
-def host_mirror(suite: str, etc_apt: Path = Path("/etc/apt")) -> AptSource:
-    """The mirror this host's own APT configuration uses for `suite`."""
-    return pick_mirror(read_host_sources(etc_apt), suite)
+def host_mirror(
+    suite: str, etc_apt: Path = Path("/etc/apt"), *, like: str | None = None
+) -> AptSource:
+    """The mirror this host's own APT configuration uses for `suite`.
+
+    With `like`, a suite the host does not configure (trixie on a bookworm host) is taken
+    from the mirror that serves `like`: one Debian archive serves every release.
+    """
+    sources = read_host_sources(etc_apt)
+    try:
+        return pick_mirror(sources, suite)
+    except ImageBuildError:
+        if like is None:
+            raise
+        mirror = pick_mirror(sources, like)
+    return AptSource(mirror.uri, (suite,), mirror.components, mirror.signed_by)

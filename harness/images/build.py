@@ -11,6 +11,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.console import Prefixed, folded_details
 from harness.images.base import (
     POSTGRES_BASE,
     PYTHON_BASE,
@@ -87,10 +88,8 @@ def build_images(
     Progress lines are prefixed with the seconds elapsed since the call started.
     """
     started = time.monotonic()
-
-    def report(message: str) -> None:
-        progress(f"[{time.monotonic() - started:6.1f}s] {message}")
-
+    # Tasks (a bar per image build) stay the sink's own; their plain lines get the prefix too.
+    report = Prefixed(progress, lambda: f"[{time.monotonic() - started:6.1f}s] ")
     docker = docker or DockerCli()
     arch = docker.ensure_available()
     root = repo_root.resolve()
@@ -131,12 +130,14 @@ def _build_all(
     docker: DockerCli, root: Path, base: BaseMode, arch: str, etc_apt: Path, report: Progress
 ) -> BuiltImages:
     apt_cache = root / ".cache" / "debootstrap"
-    python_base = resolve_base(
-        docker, PYTHON_BASE, base, progress=report, etc_apt=etc_apt, cache_dir=apt_cache
-    )
-    postgres_base = resolve_base(
-        docker, POSTGRES_BASE, base, progress=report, etc_apt=etc_apt, cache_dir=apt_cache
-    )
+    with folded_details(report, "base python") as lines:
+        python_base = resolve_base(
+            docker, PYTHON_BASE, base, progress=lines, etc_apt=etc_apt, cache_dir=apt_cache
+        )
+    with folded_details(report, "base postgres") as lines:
+        postgres_base = resolve_base(
+            docker, POSTGRES_BASE, base, progress=lines, etc_apt=etc_apt, cache_dir=apt_cache
+        )
     built: set[str] = set()
     tags: dict[str, str] = {}
     for spec in (BACKEND, LOCUST):

@@ -49,11 +49,12 @@ class RootfsRecipe:
     name: str
     packages: tuple[str, ...]
     remove: tuple[str, ...] = ()
+    suite: str = SUITE
 
     @property
     def tag(self) -> str:
-        recipe = text_hash(RECIPE_VERSION, SUITE, *self.packages, "--", *self.remove)
-        return f"{IMAGE_PREFIX}/base-{self.name}:{SUITE}-{recipe}"
+        recipe = text_hash(RECIPE_VERSION, self.suite, *self.packages, "--", *self.remove)
+        return f"{IMAGE_PREFIX}/base-{self.name}:{self.suite}-{recipe}"
 
 
 def find_debootstrap() -> str:
@@ -102,12 +103,13 @@ def build_offline_base(
     if os.geteuid() != 0:
         raise ImageBuildError("building an offline base image needs root", _NO_ROOT_HINT)
     debootstrap = find_debootstrap()
-    mirror = host_mirror(SUITE, etc_apt)
-    check_mirror(mirror, SUITE)
+    suite = recipe.suite
+    mirror = host_mirror(suite, etc_apt, like=SUITE)
+    check_mirror(mirror, suite)
     # Under /var/tmp rather than /tmp: a rootfs is a few hundred MB and /tmp may be RAM.
     rootfs = Path(tempfile.mkdtemp(prefix=f"contravento-rootfs-{recipe.name}-", dir="/var/tmp"))
     try:
-        progress(f"base {recipe.tag}: debootstrap {SUITE} from {mirror.uri} into {rootfs}")
+        progress(f"base {recipe.tag}: debootstrap {suite} from {mirror.uri} into {rootfs}")
         _debootstrap(debootstrap, recipe, rootfs, mirror, cache_dir, progress)
         _slim(rootfs, recipe)
         progress(f"base {recipe.tag}: importing the rootfs into Docker")
@@ -136,10 +138,11 @@ def _debootstrap(
     if mirror.signed_by and Path(mirror.signed_by).is_file():
         argv.append(f"--keyring={mirror.signed_by}")
     if cache_dir is not None:
-        # Shared by both bases (and by rebuilds), so common packages are fetched once.
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        argv.append(f"--cache-dir={cache_dir.resolve()}")
-    argv += [SUITE, str(rootfs), mirror.uri]
+        # Shared by the bases of one suite (and by rebuilds): common packages fetched once.
+        cache = cache_dir if recipe.suite == SUITE else cache_dir / recipe.suite
+        cache.mkdir(parents=True, exist_ok=True)
+        argv.append(f"--cache-dir={cache.resolve()}")
+    argv += [recipe.suite, str(rootfs), mirror.uri]
     shown: set[str] = set()
 
     def show(line: str) -> None:

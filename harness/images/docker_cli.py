@@ -12,12 +12,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.console import progress_task
 from harness.errors import DockerUnavailable, ImageBuildError
+from harness.images.labels import IMAGE_PREFIX
 
 Progress = Callable[[str], None]
 
 # Legacy-builder step lines and BuildKit's plain step lines: enough to show where a build is.
 _STEP_LINE = re.compile(r"^(Step \d+/\d+ : |#\d+ \[)")
+# Where the step is: "Step 3/13 : RUN ..." (legacy) or "#7 [build 2/5] RUN ..." (BuildKit).
+_STEP_COUNT = re.compile(r"^(?:Step (\d+)/(\d+) : |#\d+ \[(?:\S+ )?(\d+)/(\d+)\] )(.*)")
 _TAIL_LINES = 40
 
 
@@ -138,6 +142,14 @@ class DockerCli:
         image_id = done.stdout.strip()
         return image_id if done.returncode == 0 and image_id else None
 
+    def label(self, ref: str, key: str) -> str | None:
+        """One label of a local image; None when the image or the label is absent."""
+        done = self._run(
+            "image", "inspect", "--format", f'{{{{index .Config.Labels "{key}"}}}}', ref
+        )
+        value = done.stdout.strip()
+        return value if done.returncode == 0 and value and value != "<no value>" else None
+
     def tag(self, source: str, target: str) -> None:
         done = self._run("tag", source, target)
         if done.returncode != 0:
@@ -159,6 +171,7 @@ class DockerCli:
         dockerfile_text: str | None = None,
         build_args: Mapping[str, str] | None = None,
         labels: Mapping[str, str] | None = None,
+        target: str | None = None,
         progress: Progress,
     ) -> str:
         """Build and tag an image; returns its id. Give a context dir, or Dockerfile text alone."""
@@ -168,6 +181,8 @@ class DockerCli:
             argv += ["--build-arg", f"{key}={value}"]
         for key, value in (labels or {}).items():
             argv += ["--label", f"{key}={value}"]
+        if target is not None:
+            argv += ["--target", target]
         if dockerfile_text is not None:
             # A Dockerfile on stdin and no context: nothing is sent but the text itself.
             argv.append("-")
@@ -178,13 +193,28 @@ class DockerCli:
                 argv += ["--file", str(dockerfile)]
             argv.append(str(context))
 
-        def show(line: str) -> None:
-            if _STEP_LINE.match(line):
-                progress(f"  {line[:150]}")
+        # One bar per image on a terminal (step N of M); elsewhere every step line, as they come.
+        own = tag.removeprefix(f"{IMAGE_PREFIX}/")
+        task = progress_task(progress, tag if own == tag else own.split(":")[0], paced=False)
 
-        done = stream(
-            argv, on_line=show, stdin_text=dockerfile_text, timeout=3600, env=self.environ
-        )
+        def show(line: str) -> None:
+            if not _STEP_LINE.match(line):
+                return
+            step = _STEP_COUNT.match(line)
+            if step is None:  # a BuildKit step of its own ("[internal] load ..."): no count
+                task.update(status=line, line=f"  {line[:150]}")
+                return
+            number, steps = step[1] or step[3], step[2] or step[4]
+            task.update(
+                completed=int(number), total=int(steps), status=step[5], line=f"  {line[:150]}"
+            )
+
+        try:
+            done = stream(
+                argv, on_line=show, stdin_text=dockerfile_text, timeout=3600, env=self.environ
+            )
+        finally:
+            task.done()
         image_id = self.image_id(tag) if done.ok else None
         if image_id is None:
             raise ImageBuildError(

@@ -1,14 +1,18 @@
 """Running Locust distributed: a master and N workers, as containers or as local processes.
 
-Results land in the run folder: locust_stats.csv (after the warm-up), locust_stats_history.csv
-(the whole run), locust.html, locust.json, and the master's and workers' logs.
+Results land in the run folder: locust_stats.csv and locust_failures.csv (after the warm-up),
+locust_stats_history.csv (the whole run), locust.html, locust.json, the scenario's tally of user
+starts (locust_user_starts.json) and the master's and workers' logs.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -37,6 +41,13 @@ GAVE_UP_ON_WORKERS = "Gave up waiting for workers to connect"
 SATURATION_MARKERS = ("exceeded cpu threshold", "CPU usage above 90%")
 PROGRESS_EVERY_S = 5.0  # a plain line this often
 TICK_EVERY_S = 1.0  # a sink with a load view gets a snapshot this often, and keeps its pace
+
+# What the scenario's master writes after Locust's --csv prefix (contravento.STARTS_SUFFIX).
+USER_STARTS = "locust_user_starts.json"
+# A failure Locust keeps as the repr of the exception it wrapped the message in.
+WRAPPED = re.compile(r"^\w+\((?P<quoted>'.*'|\".*\")\)$", re.DOTALL)
+# The scenario's failure messages start with the status: "403 PRIVATE_PROFILE: ...", "502: ...".
+WITH_STATUS = re.compile(r"^(?P<status>[1-5]\d\d)(?::\s*|\s+|$)(?P<rest>.*)$", re.DOTALL)
 
 Progress = Callable[[str], None]
 Abort = Callable[[], str | None] | None  # polled while the load runs; a reason stops it
@@ -385,6 +396,117 @@ def read_endpoints(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
             else:
                 endpoints.append(entry)
     return endpoints, aggregate
+
+
+def read_users(run_dir: Path, planned: int | None, warmup_s: int) -> dict[str, Any]:
+    """Users the shape planned against those the load reached (results.json's "users").
+
+    started / start_failures / first_start_error: the scenario's tally of user starts over
+    the whole run (None and 0 without one, e.g. a run of an older scenario). reached: the
+    most users Locust's history shows after the warm-up, but never more than started: the
+    history counts a user that failed to start until its worker next reports (every few
+    seconds), and a run without a warm-up would count them all at the spawn.
+    """
+    starts = _user_starts(run_dir)
+    started = starts.get("started") if starts else None
+    started = started if isinstance(started, int) and not isinstance(started, bool) else None
+    peak = _peak_users(run_dir, warmup_s)
+    if peak is not None and started is not None:
+        peak = min(peak, started)
+    return {
+        "planned": planned,
+        "reached": peak,
+        "started": started,
+        "start_failures": int(starts.get("failed") or 0) if starts else 0,
+        "first_start_error": _start_error(starts.get("first_error")) if starts else None,
+    }
+
+
+def _peak_users(run_dir: Path, warmup_s: int) -> int | None:
+    try:
+        with (run_dir / "locust_stats_history.csv").open(newline="", errors="replace") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("Name") == "Aggregated"]
+    except (OSError, csv.Error):
+        return None
+    samples = [
+        (t, users)
+        for t, users in ((_figure(r.get("Timestamp")), _figure(r.get("User Count"))) for r in rows)
+        if t is not None and users is not None
+    ]
+    if not samples:
+        return None
+    # The history starts before the first user spawns (while workers connect): the load, and
+    # with it the warm-up, starts at the first sample with users.
+    began = min((t for t, users in samples if users > 0), default=None)
+    if began is None:
+        return 0
+    measured = [int(users) for t, users in samples if t >= began + warmup_s]
+    return max(measured) if measured else None
+
+
+def _user_starts(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((run_dir / USER_STARTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _start_error(error: Any) -> dict[str, Any] | None:
+    if not isinstance(error, dict):
+        return None
+    status = error.get("status")
+    status = status if isinstance(status, int) and not isinstance(status, bool) else None
+    message = str(error.get("message") or "")
+    said, rest = failure_reason(message)
+    return {
+        "user_class": str(error.get("user_class") or "") or None,
+        "endpoint": str(error.get("endpoint") or "?"),
+        "status": status,
+        "message": rest if said is not None and said == status else message,
+    }
+
+
+def read_failures(run_dir: Path) -> list[dict[str, Any]] | None:
+    """Locust's failures (after the warm-up) grouped by endpoint, status and message, most first.
+
+    None when the run wrote no locust_failures.csv.
+    """
+    try:
+        with (run_dir / "locust_failures.csv").open(newline="", errors="replace") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, csv.Error):
+        return None
+    counts: dict[tuple[str, str, int | None, str], int] = {}
+    for row in rows:
+        occurrences = int(_figure(row.get("Occurrences")) or 0)
+        if not occurrences:
+            continue
+        status, message = failure_reason(row.get("Error") or "")
+        key = (row.get("Method") or "", row.get("Name") or "", status, message)
+        counts[key] = counts.get(key, 0) + occurrences
+    groups = [
+        {"method": method, "name": name, "status": status, "message": message, "count": count}
+        for (method, name, status, message), count in counts.items()
+    ]
+    return sorted(groups, key=lambda g: (-g["count"], g["method"], g["name"], g["message"]))
+
+
+def failure_reason(error: str) -> tuple[int | None, str]:
+    """The HTTP status and the message of one of Locust's failure texts.
+
+    "CatchResponseError('403 PRIVATE_PROFILE: Private')" -> (403, "PRIVATE_PROFILE: Private");
+    an error with no status of its own (a refused connection) -> (None, the text).
+    """
+    text = error.strip()
+    wrapped = WRAPPED.fullmatch(text)
+    if wrapped:
+        with contextlib.suppress(ValueError, SyntaxError):  # not a plain literal: keep it whole
+            text = str(ast.literal_eval(wrapped["quoted"]))
+    status = WITH_STATUS.fullmatch(text)
+    if status is None:
+        return None, text
+    return int(status["status"]), status["rest"].strip()
 
 
 def _num(text: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from harness.console import Column, Table, show_table
 from harness.docker_api import docker_client_or_none
 from harness.errors import ConfigError
 from harness.images import BaseMode, BuiltImages, build_images, tag_latest
-from harness.load.runner import run_remote_workers
+from harness.load.runner import read_failures, read_users, run_remote_workers
 from harness.owner import Owner
 from harness.pipeline.bench_phase import bench_phase, gate_phase
 from harness.pipeline.context import RunContext
@@ -44,8 +45,9 @@ from harness.pipeline.stack_phase import (
     seed_stack,
     seeded_users,
 )
+from harness.project import describe, load_project
 from harness.record import RESULTS, RunRecord
-from harness.report import build_report, incident_line
+from harness.report import build_report, failure_line, incident_line, users_line
 from harness.seed import DEFAULT_PASSWORD
 from harness.stack import (
     CleanReport,
@@ -89,7 +91,12 @@ def images(ctx: RunContext, base: BaseMode) -> tuple[BuiltImages, tuple[str, str
 
 
 def up(ctx: RunContext, options: UpOptions) -> tuple[Stack, bool]:
-    return bring_up(ctx, check_up(options))
+    return bring_up(ctx, check_up(options, ctx))
+
+
+def config(ctx: RunContext, path: Path | None) -> dict[str, Any]:
+    """The project description a stack would run, resolved, secrets written in it masked."""
+    return describe(load_project(path, ctx.cwd))
 
 
 def stop_current(ctx: RunContext) -> Stack | None:
@@ -179,7 +186,7 @@ def full_load(
     seed_spec = check_seed(seed_options)
     bench_spec = check_bench(bench_options, ctx) if bench_options is not None else None
     check_writable(ctx.reports)
-    stack, reuse = bring_up(ctx, replace(check_up(up_options), persistent=False))
+    stack, reuse = bring_up(ctx, replace(check_up(up_options, ctx), persistent=False))
     if reuse:
         ctx.progress(f"== stack: reusing the running {stack.describe()}")
     try:
@@ -209,8 +216,12 @@ def _load_and_judge(
     started = datetime.now(UTC)
     users = seeded_users(stack, DEFAULT_PASSWORD)
     result = load_phase(ctx, stack, spec, users, run_dir)
-    judgement = judge(spec.slo, result, bench)
     options = spec.options
+    # The shape's peak is the plan; with the Locust UI the users are set by hand instead.
+    planned = None if options.ui else spec.shape.users
+    reached = read_users(run_dir, planned, spec.shape.warmup_s)
+    failures = read_failures(run_dir)
+    judgement = judge(spec.slo, result, bench, reached)
     run = run_meta(ctx.repo_root, run_dir, "load", stack, started) | {
         "shape": asdict(spec.shape),
         "scenario": spec.scenario,
@@ -233,10 +244,15 @@ def _load_and_judge(
         "verdict": judgement.verdict,
         "load_generator_saturated": result.saturated,
         "warnings": judgement.warnings,
+        "users": reached,
+        "failures": failures,
     }
     record = write_results(run_dir, results)
     said = [f"service incident: {incident_line(i)}" for i in result.incidents]
-    table = slo_table(judgement.rows, judgement.verdict, said + judgement.warnings)
+    said_users = users_line(reached)
+    notes = [] if said_users in judgement.warnings else [said_users]
+    notes += [f"failures: {failure_line(f)}" for f in (failures or [])[:FAILURE_LINES]]
+    table = slo_table(judgement.rows, judgement.verdict, said + judgement.warnings, notes)
     show_table(ctx.progress, table)
     ctx.progress(f"results: {run_dir / RESULTS}")
     if result.interrupted:
@@ -244,7 +260,13 @@ def _load_and_judge(
     return RunOutcome(run_dir, record)
 
 
-def slo_table(rows: list[dict[str, Any]], verdict: str, warnings: list[str]) -> Table:
+FAILURE_LINES = 5  # the most frequent failure groups under the SLO table; the report has all
+
+
+def slo_table(
+    rows: list[dict[str, Any]], verdict: str, warnings: list[str], notes: Sequence[str] = ()
+) -> Table:
+    """The SLO rows; under them the notes (users, failure groups), the warnings, the verdict."""
     return Table(
         columns=(
             Column("endpoint", width=38),
@@ -265,7 +287,7 @@ def slo_table(rows: list[dict[str, Any]], verdict: str, warnings: list[str]) -> 
             )
             for r in rows
         ),
-        footer=(*(f"warning: {w}" for w in warnings), f"verdict: {verdict}"),
+        footer=(*notes, *(f"warning: {w}" for w in warnings), f"verdict: {verdict}"),
     )
 
 

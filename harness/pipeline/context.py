@@ -24,6 +24,7 @@ class RunContext:
     reports: Path  # where run folders go (--reports, $HARNESS_REPORTS, else <repo>/reports)
     environ: Mapping[str, str]
     progress: Progress
+    cwd: Path  # where a harness.toml is looked for
 
     @classmethod
     def build(
@@ -32,6 +33,7 @@ class RunContext:
         progress: Progress,
         reports: Path | None = None,
         repo_root: Path = REPO_ROOT,
+        cwd: Path | None = None,
     ) -> RunContext:
         return cls(
             repo_root=repo_root,
@@ -39,4 +41,5 @@ class RunContext:
             reports=reports or Path(environ.get("HARNESS_REPORTS") or repo_root / "reports"),
             environ=environ,
             progress=progress,
+            cwd=cwd or Path.cwd(),
         )

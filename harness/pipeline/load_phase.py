@@ -75,7 +75,7 @@ class LoadResult:
 def service_watch(stack: Stack, grace_s: float) -> ServiceWatch | None:
     """What watches the stack's services during the load; nothing when none is ours."""
     services = stack.services()
-    if services is None:
+    if services is None or not services.watched:
         return None
     if services.container_label is not None:
         return ContainerWatch(services.container_label, grace_s=grace_s).start()

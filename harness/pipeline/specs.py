@@ -14,6 +14,7 @@ from harness.images import BASE_MODES, BaseMode
 from harness.load.shapes import SCENARIOS, SHAPES, Shape, resolve_shape, user_classes
 from harness.monitor.services import DOWN_GRACE_S
 from harness.pipeline.context import RunContext
+from harness.project import Project, load_project
 from harness.seed import DEFAULT_PASSWORD, PROFILES, Profile, resolve_profile
 from harness.stack import PROVIDERS, ensure_port_free, resolve_provider
 from harness.verdict import SloConfig, load_slo
@@ -38,20 +39,23 @@ class UpOptions:
     bcrypt_rounds: int = 12
     backend_workers: int = 1
     port: int | None = None
+    config: Path | None = None  # the project file; None: ./harness.toml, else the reference
 
 
 @dataclass(frozen=True)
 class UpSpec:
     provider: str  # docker | local | external: resolved from auto
     options: UpOptions
+    project: Project  # the backend under test
     persistent: bool = True  # False: a throwaway stack, torn down by the command
 
 
-def check_up(options: UpOptions) -> UpSpec:
+def check_up(options: UpOptions, ctx: RunContext) -> UpSpec:
+    project = load_project(options.config, ctx.cwd)
     provider = resolve_provider(options.provider, options.target)
     if options.port is not None:
         ensure_port_free(options.port)
-    return UpSpec(provider, options)
+    return UpSpec(provider, options, project)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class SeedOptions:
     password: str | None = None
     bcrypt_rounds: int | None = None  # None: the stack's backend rounds
     allow_remote: bool = False
+    config: Path | None = None  # the project file, for a stack started without one (external)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class SeedSpec:
     password: str
     bcrypt_rounds: int | None
     allow_remote: bool
+    config: Path | None
 
 
 def check_seed(options: SeedOptions) -> SeedSpec:
@@ -92,6 +98,7 @@ def check_seed(options: SeedOptions) -> SeedSpec:
         password=options.password or DEFAULT_PASSWORD,
         bcrypt_rounds=options.bcrypt_rounds,
         allow_remote=options.allow_remote,
+        config=options.config,
     )
 
 

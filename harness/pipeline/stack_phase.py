@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import StackError, TargetRefused
-from harness.images import build_images
+from harness.images import backend_image, build_images
 from harness.pipeline.context import RunContext
 from harness.pipeline.specs import SeedSpec, UpSpec
-from harness.seed import MANIFEST, USERNAMES, SeedRequest, seed
+from harness.project import load_project
+from harness.seed import (
+    MANIFEST,
+    USERNAMES,
+    SeedRequest,
+    read_manifest,
+    seed,
+    seed_files_for,
+)
 from harness.stack import Stack, UpRequest, current, kind_of, reusable, stack_of, up
 
 
@@ -25,10 +32,13 @@ def bring_up(ctx: RunContext, spec: UpSpec) -> tuple[Stack, bool]:
     if not spec.persistent:
         ctx.progress("== stack: starting a throwaway stack")
     images: dict[str, str] = {}
+    backend = spec.project.backend
     if kind_of(spec.provider).runs_images:
         began = time.monotonic()
         built = build_images(ctx.repo_root, base=spec.options.base, progress=ctx.progress)
         images = {"backend": built.backend, "postgres": built.postgres, "locust": built.locust}
+        if not backend.is_reference:
+            images["backend"] = backend_image(spec.project, spec.options.base, ctx.progress)
         ctx.progress(f"images ready in {time.monotonic() - began:.1f}s")
     ctx.progress(f"starting the {spec.provider} stack ...")
     options = spec.options
@@ -36,7 +46,7 @@ def bring_up(ctx: RunContext, spec: UpSpec) -> tuple[Stack, bool]:
         UpRequest(
             provider=spec.provider,
             home=ctx.home,
-            repo_root=ctx.repo_root,
+            project=spec.project,
             persistent=spec.persistent,
             images=images,
             target=options.target,
@@ -61,7 +71,8 @@ def running_stack(ctx: RunContext) -> Stack:
 
 
 def seed_stack(ctx: RunContext, stack: Stack, spec: SeedSpec) -> dict[str, Any]:
-    """Seed this stack's database; the manifest goes into the stack's folder."""
+    """Seed this stack's database; the manifest goes into the stack's folder and, keyed by the
+    database, under the harness home (where it outlives an external stack's folder)."""
     if stack.db_dsn is None:
         raise StackError(
             "the current stack has no database DSN",
@@ -72,6 +83,8 @@ def seed_stack(ctx: RunContext, stack: Stack, spec: SeedSpec) -> dict[str, Any]:
             f"seeding writes to the database of an {stack.kind} stack",
             "add --allow-remote-target if that database is a test database you may overwrite",
         )
+    # what the seeder must know of the backend's schema: from the file the stack started from
+    project = load_project(stack.project_file or spec.config, ctx.cwd)
     request = SeedRequest(
         dsn=stack.db_dsn,
         folder=stack.folder,
@@ -80,6 +93,9 @@ def seed_stack(ctx: RunContext, stack: Stack, spec: SeedSpec) -> dict[str, Any]:
         reset=spec.reset,
         bcrypt_rounds=spec.bcrypt_rounds or stack.bcrypt_rounds,
         password=spec.password,
+        home=ctx.home,  # the seed files are also kept there, keyed by the database
+        column_fills=project.seed.columns,
+        keep_tables=list(project.seed.keep_tables),
     )
     return seed(request, ctx.progress)
 
@@ -93,18 +109,34 @@ class SeededUsers:
     summary: dict[str, Any] | None  # profile, seed, checksum and rows, for results.json
 
 
-def seeded_users(stack: Stack, default_password: str) -> SeededUsers:
-    try:
-        manifest = json.loads((stack.folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+def seeded_users(stack: Stack, default_password: str, home: Path | None = None) -> SeededUsers:
+    """The users seeded into the stack's database, from its folder's seed files or else from
+    those kept for the database under the harness home (an external stack's folder goes with
+    `harness down`, its data stays). home: by default the one the stack's folder is in."""
+    found = _seed_files(stack, home)
+    manifest = read_manifest(found[0]) if found is not None else None
+    if found is None or manifest is None:
         return SeededUsers(None, default_password, None)
-    usernames = stack.folder / USERNAMES
-    summary = {k: manifest.get(k) for k in ("seed", "checksum", "total_rows")}
-    summary["profile"] = (manifest.get("profile") or {}).get("name")
-    return SeededUsers(
-        usernames if usernames.exists() else None, str(manifest.get("password")), summary
-    )
+    usernames = found[1]
+    summary = {
+        "seed": manifest.seed,
+        "checksum": manifest.checksum,
+        "total_rows": manifest.total_rows,
+        "profile": manifest.profile.get("name"),
+    }
+    return SeededUsers(usernames if usernames.exists() else None, manifest.password, summary)
 
 
-def is_seeded(stack: Stack) -> bool:
-    return (stack.folder / MANIFEST).exists()
+def _seed_files(stack: Stack, home: Path | None) -> tuple[Path, Path] | None:
+    """(manifest, usernames) of the stack's folder, else those kept for its database if it
+    still holds their users."""
+    if (stack.folder / MANIFEST).exists():
+        return stack.folder / MANIFEST, stack.folder / USERNAMES
+    if stack.db_dsn is None:
+        return None
+    # A stack's folder is <home>/stacks/<stack id> (harness.stack.state.stack_folder).
+    return seed_files_for(stack.db_dsn, home or stack.folder.parents[1])
+
+
+def is_seeded(stack: Stack, home: Path | None = None) -> bool:
+    return _seed_files(stack, home) is not None

@@ -11,13 +11,13 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.report.inputs import read_run
 from harness.report.junit import render_junit
-from harness.report.overview import incident_line
+from harness.report.overview import failure_line, incident_line, users_line
 from harness.report.page import render_page
 from harness.report.summary import render_summary
 
 OUTPUTS = ("index.html", "summary.md", "junit.xml")
 
-__all__ = ["OUTPUTS", "build_report", "incident_line"]
+__all__ = ["OUTPUTS", "build_report", "failure_line", "incident_line", "users_line"]
 
 
 def build_report(run_dir: Path) -> list[Path]:

@@ -1,10 +1,12 @@
 """junit.xml: one test case per SLO row and per benchmark, so CI shows what failed by name.
 
-Suites: "slo" (classname slo, name "METHOD /path [group]"), "bench" (classname bench) and,
-when a stack service crashed or restarted during the load, "services" (one failing case each).
-A failing case carries observed against target in its failure message. A run that failed
-without any failing row (no requests at all, say) gets a failing "run" case, so a CI
-reading only this file never sees green for a red run.
+Suites: "slo" (classname slo, name "METHOD /path [group]"), "bench" (classname bench),
+"users" (one case: the users the load planned against those it reached, failing when it fell
+short, with the first start error) and, when a stack service crashed or restarted during the
+load, "services" (one failing case each). A failing case carries observed against target in
+its failure message; an SLO case also lists its endpoint's failures by status and message. A
+run that failed without any failing row (no requests at all, say) gets a failing "run" case,
+so a CI reading only this file never sees green for a red run.
 """
 
 from __future__ import annotations
@@ -12,29 +14,42 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from harness.record import BenchRow, ComparisonRow, Incident, SloRow
+from harness.record import BenchRow, ComparisonRow, FailureGroup, Incident, SloRow, UserCounts
 from harness.report.figures import ms, percent
 from harness.report.inputs import RunFolder
-from harness.report.overview import incident_line, reasons
+from harness.report.overview import failure_line, incident_line, reasons, users_line
 from harness.report.tables import bench_rows, compared_rows, slo_name, slo_rows
 
 # Characters XML 1.0 cannot hold at all, escaped or not (an ANSI colour code in a message).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _slo_case(row: SloRow) -> ET.Element:
+def _slo_case(row: SloRow, failures: list[FailureGroup]) -> ET.Element:
     case = ET.Element("testcase", classname="slo", name=slo_name(row), time="0")
     target = f"{ms(row.target_p95_ms)} ms" if row.target_p95_ms else "none"
     observed = (
         f"observed p95 {ms(row.p95_ms)} ms (target {target}), "
         f"failures {percent(row.failure_rate)} (limit {percent(row.max_failure_rate)})"
     )
+    detail = "\n".join([observed, *(failure_line(f) for f in failures)])
     if row.passed:
-        ET.SubElement(case, "system-out").text = observed
+        ET.SubElement(case, "system-out").text = detail
     else:
         failure = ET.SubElement(case, "failure", message=f"{row.reason or 'failed'}: {observed}")
         failure.set("type", "SloFailure")
-        failure.text = observed
+        failure.text = detail
+    return case
+
+
+def _users_case(users: UserCounts) -> ET.Element:
+    case = ET.Element("testcase", classname="users", name="planned users reached", time="0")
+    line = users_line(users)
+    if users.short:
+        failure = ET.SubElement(case, "failure", message=line)
+        failure.set("type", "UsersNotReached")
+        failure.text = line
+    else:
+        ET.SubElement(case, "system-out").text = line
     return case
 
 
@@ -96,10 +111,16 @@ def _suite(name: str, cases: list[ET.Element], seconds: float) -> ET.Element:
 def render_junit(run: RunFolder) -> str:
     record = run.results
     suites: list[ET.Element] = []
-    slo = [_slo_case(r) for r in slo_rows(record)]
+    failures = record.failures or []
+    slo = [
+        _slo_case(r, [f for f in failures if f.endpoint == r.endpoint]) for r in slo_rows(record)
+    ]
     if slo:
         shape = record.run.shape
         suites.append(_suite("slo", slo, shape.duration_s if shape is not None else 0.0))
+    users = [_users_case(record.users)] if record.users is not None else []
+    if users:
+        suites.append(_suite("users", users, 0.0))
     compared = compared_rows(record)
     bench = [_bench_case(b, compared.get(b.name)) for b in bench_rows(record)]
     if bench and record.benchmarks is not None:
@@ -107,7 +128,7 @@ def render_junit(run: RunFolder) -> str:
     services = [_incident_case(i) for i in record.incidents or []]
     if services:
         suites.append(_suite("services", services, 0.0))
-    cases = slo + bench + services
+    cases = slo + users + bench + services
     failing = any(c.find("failure") is not None or c.find("error") is not None for c in cases)
     if record.verdict != "PASS" and not failing:
         case = ET.Element("testcase", classname="run", name="verdict", time="0")

@@ -1,10 +1,22 @@
-"""The run at a glance: its verdict and why, the warnings worth reading first, its metadata."""
+"""The run at a glance: its verdict and why, the warnings worth reading first, its metadata.
+
+The wording of a run's users (planned vs reached), its first start error and its failure
+groups lives here alone: the pipeline's warnings and console lines use these functions too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.record import Incident, RunRecord, SeedInfo, Shape
+from harness.record import (
+    FailureGroup,
+    Incident,
+    RunRecord,
+    SeedInfo,
+    Shape,
+    StartError,
+    UserCounts,
+)
 from harness.report.figures import duration, number, text
 from harness.report.inputs import RunFolder
 from harness.report.tables import bench_rows, slo_rows
@@ -13,6 +25,8 @@ from harness.report.tables import bench_rows, slo_rows
 def reasons(record: RunRecord) -> list[str]:
     """One line per part of the verdict: incidents, SLO rows, benchmarks, the baseline gate."""
     lines = [f"service incident: {incident_line(i)}" for i in record.incidents or []]
+    if record.users is not None:
+        lines.append(users_line(record.users))
     rows = slo_rows(record)
     failed = [r for r in rows if not r.passed]
     if rows:
@@ -42,6 +56,40 @@ def reasons(record: RunRecord) -> list[str]:
     return lines
 
 
+def users_line(users: UserCounts | Mapping[str, object]) -> str:
+    """The users a load ran against those it planned; with the first start error if any.
+
+    Also takes the counts as a plain dict (results.json's "users" before it is written).
+    """
+    users = UserCounts.model_validate(users)
+    shown = "?" if users.ran is None else number(users.ran)
+    if users.planned is None:
+        line = f"users: {shown} reached (set by hand, none planned)"
+    elif users.short:
+        line = f"users: reached {shown} of {number(users.planned)} planned"
+    else:
+        line = f"users: {number(users.planned)} planned, {shown} reached"
+    if users.start_failures:
+        line += f"; {number(users.start_failures)} could not start"
+        if not users.short:
+            line += " (Locust started others in their place)"
+    error = users.first_start_error
+    return line + (f"; first error: {start_error_line(error)}" if error is not None else "")
+
+
+def start_error_line(error: StartError) -> str:
+    """ "POST /auth/register -> 400 VALIDATION_ERROR: ..." ("-> no response: ..." without one)."""
+    answer = " ".join(p for p in (text(error.status), error.message) if p) or "failed"
+    return f"{error.endpoint} -> {answer}"
+
+
+def failure_line(group: FailureGroup | Mapping[str, object]) -> str:
+    """ "12 x GET /trips/[trip_id] -> 403 PRIVATE_PROFILE: ..." """
+    group = FailureGroup.model_validate(group)
+    answer = " ".join(p for p in (text(group.status), group.message) if p) or "failed"
+    return f"{number(group.count)} x {group.endpoint} -> {answer}"
+
+
 def incident_line(incident: Incident | Mapping[str, object]) -> str:
     """A stack service that went down during the load, as results.json records it.
 
@@ -63,7 +111,8 @@ def incident_line(incident: Incident | Mapping[str, object]) -> str:
 def warnings(run: RunFolder) -> list[str]:
     """The run's own warnings, plus what the saved data says and the warnings do not."""
     record = run.results
-    found = [w for w in record.warnings if w]
+    said_first = set(reasons(record))  # a warning the verdict already gives is not repeated
+    found = [w for w in record.warnings if w and w not in said_first]
     said = " ".join(found).lower()
     if record.load_generator_saturated and "saturated" not in said:
         found.append("load generator saturated: results are not trustworthy")

@@ -21,6 +21,7 @@ from harness.report.tables import (
     bench_table,
     container_table,
     endpoint_table,
+    failure_table,
     slo_table,
     top_queries_table,
 )
@@ -117,6 +118,21 @@ def _endpoints_section(run: RunFolder) -> str:
     table = endpoint_table(run.results)
     body = table_html(table) if table else missing("Per-endpoint results")
     return f'<section id="endpoints"><h2>Endpoints (after the warm-up)</h2>{body}</section>'
+
+
+def _failures_section(run: RunFolder) -> str:
+    """Failed requests by endpoint, status and message: what failed and why, not just how often."""
+    failures = run.results.failures
+    if failures is None:
+        if run.results.run.kind == "bench":
+            return ""
+        body = missing("Failures by endpoint, status and message")
+    elif not failures:
+        body = "<p>No request failed after the warm-up.</p>"
+    else:
+        table = failure_table(run.results)
+        body = table_html(table, {4: "query"}) if table is not None else ""
+    return f'<section id="failures"><h2>Failures (after the warm-up)</h2>{body}</section>'
 
 
 def _load_section(run: RunFolder, charts: dict[str, Any]) -> str:
@@ -219,6 +235,7 @@ def render_page(run: RunFolder) -> str:
         _warnings_section(run),
         _incidents_section(run),
         _endpoints_section(run),
+        _failures_section(run),
         _load_section(run, charts),
         _resources_section(run, charts),
         _database_section(run, charts),

@@ -11,7 +11,7 @@ import re
 
 from harness.report.inputs import RunFolder
 from harness.report.overview import metadata, reasons, warnings
-from harness.report.tables import Table, bench_table, slo_table
+from harness.report.tables import Table, bench_table, failure_table, slo_table
 
 # What GitHub would autolink: scheme://... and www.example.
 ADDRESS = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.)\S+")
@@ -76,6 +76,11 @@ def render_summary(run: RunFolder) -> str:
     else:
         lines.append("_No SLO rows: the load recorded no requests._")
     lines.append("")
+    failures = failure_table(record)
+    if failures is not None:
+        lines += ["### Failures by endpoint, status and message (after the warm-up)", ""]
+        lines += table_md(failures)
+        lines.append("")
     found = warnings(run)
     if found:
         lines += ["### Warnings", ""]

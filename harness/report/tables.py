@@ -123,6 +123,20 @@ def endpoint_table(record: RunRecord) -> Table | None:
     )
 
 
+def failure_table(record: RunRecord) -> Table | None:
+    """Failed requests grouped by endpoint, status and message, the most frequent first."""
+    if not record.failures:
+        return None
+    return Table(
+        columns=("count", "method", "endpoint", "status", "message"),
+        rows=tuple(
+            Row((number(f.count), f.method, f.name, text(f.status) or "no response", f.message))
+            for f in sorted(record.failures, key=lambda f: -f.count)
+        ),
+        numeric=frozenset({0}),
+    )
+
+
 def bench_table(record: RunRecord) -> Table | None:
     """Benchmarks with their targets; with a comparison, the deltas to the baseline too."""
     benches = bench_rows(record)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from harness.seed.files import MANIFEST, USERNAMES, SeedManifest, read_manifest, seed_files_for
 from harness.seed.profiles import PROFILES, Profile, resolve_profile
-from harness.seed.seeder import DEFAULT_PASSWORD, MANIFEST, USERNAMES, SeedRequest, seed
+from harness.seed.reset import REFERENCE_TABLES
+from harness.seed.seeder import DEFAULT_PASSWORD, SeedRequest, seed
 
 __all__ = [
     "DEFAULT_PASSWORD",
     "MANIFEST",
     "PROFILES",
+    "REFERENCE_TABLES",
     "USERNAMES",
     "Profile",
+    "SeedManifest",
     "SeedRequest",
+    "read_manifest",
     "resolve_profile",
     "seed",
+    "seed_files_for",
 ]

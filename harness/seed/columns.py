@@ -44,6 +44,9 @@ def text(values: np.ndarray, null: npt.NDArray[np.bool_] | None = None) -> Col:
 class Chunk:
     table: str
     columns: dict[str, Col] = field(default_factory=dict)
+    # The rows' time (us since 1970) for a table without a created_at of its own: its parent's
+    # (a trip's for trip_tags). Not written; columns the seeder fills by time take it.
+    row_time: I64 | None = None
 
     @property
     def rows(self) -> int:

@@ -8,6 +8,7 @@ Same profile and seed -> the same rows; each table draws from its own child seed
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,17 @@ def _unique_pairs(a: Ints, b: Ints, base: int) -> tuple[Ints, Ints]:
     return codes // base, codes % base
 
 
+@functools.cache
+def written_columns() -> dict[str, dict[str, str]]:
+    """Each table the generator writes, in load order, with its columns and their kinds: learned
+    from a two-user run of the generator itself, so it can never drift from `chunks()`."""
+    probe = Profile("probe", users=2, trips=1, follows=1, likes=1, tags=1)
+    found: dict[str, dict[str, str]] = {}
+    for chunk in Generator(probe, 0, "-").chunks():
+        found.setdefault(chunk.table, {name: col.kind for name, col in chunk.columns.items()})
+    return found
+
+
 class Generator:
     def __init__(self, profile: Profile, seed: int, password_hash: str) -> None:
         self.p = profile
@@ -117,7 +129,7 @@ class Generator:
             {
                 "id": Col("uuid", self.user_ids),
                 "username": text(self.usernames),
-                "email": text(_join(self.usernames, "@example.test")),
+                "email": text(_join(self.usernames, "@seed.example.com")),
                 "hashed_password": text(np.full(n, self.password_hash, dtype="S60")),
                 "is_active": Col("bool", np.ones(n, dtype=bool)),
                 "is_verified": Col("bool", np.ones(n, dtype=bool)),
@@ -306,6 +318,7 @@ class Generator:
                 "trip_id": Col("uuid", tr.ids[self.tag_trip[a:b]]),
                 "tag_id": Col("uuid", self.tag_ids[self.tag_idx[a:b]]),
             },
+            row_time=tr.created[self.tag_trip[a:b]],
         )
         loc_trip = np.repeat(idx, tr.n_locations[idx])
         seq = _seq_within(tr.n_locations[idx])
@@ -324,6 +337,7 @@ class Generator:
                 "longitude": Col("float", np.round(lon, 6)),
                 "sequence": Col("int", seq),
             },
+            row_time=tr.created[loc_trip],
         )
         photo_trip = np.repeat(idx, tr.n_photos[idx])
         order = _seq_within(tr.n_photos[idx])
@@ -351,6 +365,7 @@ class Generator:
                 "height": Col("int", np.full(m, 3000, dtype=np.int64)),
                 "uploaded_at": _ts(tr.created[photo_trip]),
             },
+            row_time=tr.created[photo_trip],
         )
 
     # -- likes: skewed to popular authors' trips -------------------------------------------------
@@ -461,4 +476,5 @@ class Generator:
                 "achievement_id": Col("code", rows_code),
                 "awarded_at": _ts(updated[rows_user]),
             },
+            row_time=updated[rows_user],
         )

@@ -19,8 +19,10 @@ from testcontainers.core.network import Network
 
 from harness.docker_api import docker_client
 from harness.errors import StackError
-from harness.labels import READY_MARKER_ROLE, labels_for, stack_selector
+from harness.labels import READY_MARKER_ROLE, STACK, labels_for, stack_selector
 from harness.owner import Owner
+from harness.project import Backend
+from harness.stack.backend_env import BackendRun, backend_run
 from harness.stack.local_provider import free_loopback_port
 from harness.stack.state import StackState
 from harness.stack.waits import wait_for_http_ok, wait_for_sql
@@ -28,7 +30,8 @@ from harness.stack.waits import wait_for_http_ok, wait_for_sql
 DB_USER = "contravento"
 DB_NAME = "contravento"
 PG_DATA = "/var/lib/postgresql/data"
-BACKEND_PORT = 8000
+# {data_dir}: the container's own /tmp, writable whatever user the image runs as
+DATA_DIR = "/tmp"  # noqa: S108
 BACKEND_ALIAS = "backend"  # the backend's name on the stack's private network
 PG_COMMAND = (
     "postgres -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
@@ -41,12 +44,14 @@ testcontainers_config.ryuk_disabled = True
 
 @dataclass(frozen=True)
 class DockerStackOptions:
+    backend: Backend  # the project's description of the backend under test
     backend_image: str
     postgres_image: str
     bcrypt_rounds: int = 12
     backend_workers: int = 1
     ready_timeout_s: float = 120.0
-    backend_port: int | None = None
+    setup_timeout_s: float = 600.0
+    backend_port: int | None = None  # the 127.0.0.1 port; None: a free one
 
 
 def _follow_logs(container_id: str, path: Path) -> None:
@@ -105,18 +110,38 @@ def start_docker_stack(
         with psycopg.connect(dsn, autocommit=True) as conn:  # the monitor's top-queries view
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
-        backend = DockerContainer(options.backend_image)
-        _bind_loopback(backend, BACKEND_PORT, options.backend_port)
-        backend.with_network(network).with_network_aliases(BACKEND_ALIAS)
-        backend.with_envs(
-            DATABASE_URL=f"postgresql://{DB_USER}:{db_password}@postgres:5432/{DB_NAME}",
-            SECRET_KEY=secret_key,
-            APP_ENV="testing",
-            BCRYPT_ROUNDS=str(options.bcrypt_rounds),
-            WEB_CONCURRENCY=str(options.backend_workers),
+        spec = options.backend
+        run = backend_run(
+            spec,
+            database_url=f"{spec.database_scheme}://{DB_USER}:{db_password}@postgres:5432/{DB_NAME}",
+            secret=secret_key,
+            bcrypt_rounds=options.bcrypt_rounds,
+            workers=options.backend_workers,
+            data_dir=DATA_DIR,
         )
+        for step, command in (("migrate", spec.setup.migrate), ("init", spec.setup.init)):
+            if command:
+                run_setup_step(
+                    client,
+                    options,
+                    str(network.name),
+                    run,
+                    step,
+                    command,
+                    folder,
+                    labels_for(stack_id, owner, f"setup-{step}"),
+                )
+        backend = DockerContainer(options.backend_image)
+        _bind_loopback(backend, spec.port, options.backend_port)
+        backend.with_network(network).with_network_aliases(BACKEND_ALIAS)
+        backend.with_envs(**run.env)
+        if spec.command:
+            backend.with_command(run.command(spec.command))
         backend.with_name(f"{stack_id}-backend")
-        backend.with_kwargs(labels=labels_for(stack_id, owner, "backend"))
+        backend.with_kwargs(
+            labels=labels_for(stack_id, owner, "backend"),
+            **({"entrypoint": entry} if (entry := spec.docker_entrypoint()) else {}),
+        )
         try:
             backend.start()
         except docker.errors.APIError as exc:
@@ -125,9 +150,11 @@ def start_docker_stack(
                 "if a port is taken, stop what uses it or choose another --port",
             ) from None
         _follow_logs(backend.get_wrapped_container().id, folder / "backend.log")
-        url = f"http://127.0.0.1:{int(backend.get_exposed_port(BACKEND_PORT))}"
+        url = f"http://127.0.0.1:{int(backend.get_exposed_port(spec.port))}"
         try:
-            wait_for_http_ok(f"{url}/health", options.ready_timeout_s, lambda: _running(backend))
+            wait_for_http_ok(
+                f"{url}{spec.health_path}", options.ready_timeout_s, lambda: _running(backend)
+            )
         except (TimeoutError, RuntimeError) as exc:
             raise _service_failed("the backend", backend, folder / "backend.log", exc) from None
         if persistent:
@@ -152,7 +179,57 @@ def start_docker_stack(
         volumes=[str(volume.name)],
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         images={"backend": options.backend_image, "postgres": options.postgres_image},
+        backend_port=spec.port,
+        backend_name=spec.name,
     )
+
+
+def run_setup_step(
+    client: docker.DockerClient,
+    options: DockerStackOptions,
+    network: str,
+    run: BackendRun,
+    step: str,
+    command: list[str],
+    folder: Path,
+    labels: dict[str, str],
+) -> None:
+    """A one-shot container of the backend image (migrations, reference data); its log is kept
+    in the stack folder, and shown when it fails."""
+    log = folder / f"setup-{step}.log"
+    container = client.containers.run(
+        options.backend_image,
+        command=run.command(command),
+        entrypoint=options.backend.docker_entrypoint(),
+        environment=run.env,
+        network=network,
+        labels=labels,
+        name=f"{labels[STACK]}-setup-{step}",
+        detach=True,
+    )
+    try:
+        try:
+            status = container.wait(timeout=options.setup_timeout_s)
+        except Exception:  # the wait timed out (requests raises its own errors)
+            container.kill()
+            status = {"StatusCode": None}
+        output = container.logs().decode(errors="replace")
+        log.write_text(output)
+    finally:
+        container.remove(force=True)
+    code = status.get("StatusCode")
+    if code != 0:
+        tail = "\n".join(output.rstrip().splitlines()[-30:])
+        what = (
+            f"exited with {code}"
+            if code is not None
+            else (f"did not finish within {options.setup_timeout_s:.0f}s")
+        )
+        raise StackError(
+            f"the backend's {step} step ({' '.join(command)}) {what}"
+            f"\n--- last lines of its log ---\n{tail}",
+            f"the full log is in {log}; fix the cause, or [backend.setup] in the project file",
+        )
 
 
 def _running(container: DockerContainer) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.docker_api import docker_answers
 from harness.errors import ConfigError, StackError
 from harness.owner import Owner
+from harness.project import Project
 from harness.stack import state as st
 from harness.stack.docker_provider import (
     DockerStackOptions,
@@ -27,7 +28,7 @@ PROVIDERS = ("auto", "docker", "local", "external")
 class UpRequest:
     provider: str  # docker | local | external (already resolved from auto)
     home: Path
-    repo_root: Path
+    project: Project  # the backend under test (the reference one when there is no harness.toml)
     persistent: bool = True
     images: dict[str, str] = field(default_factory=dict)  # role -> tag (Docker stacks)
     target: str | None = None
@@ -115,6 +116,7 @@ def up(request: UpRequest) -> st.StackState:
     state.persistent = request.persistent
     state.bcrypt_rounds = request.bcrypt_rounds
     state.images = {**state.images, **request.images}
+    state.project_file = str(request.project.source)
     st.save(state)
     if request.persistent:
         st.set_current(request.home, state)
@@ -127,6 +129,7 @@ def up(request: UpRequest) -> st.StackState:
 def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.StackState:
     if request.provider == "docker":
         options = DockerStackOptions(
+            backend=request.project.backend,
             backend_image=request.images["backend"],
             postgres_image=request.images["postgres"],
             bcrypt_rounds=request.bcrypt_rounds,
@@ -138,7 +141,7 @@ def _start(request: UpRequest, stack_id: str, folder: Path, owner: Owner) -> st.
         return start_local_stack(
             stack_id,
             folder,
-            request.repo_root,
+            request.project,
             bcrypt_rounds=request.bcrypt_rounds,
             backend_workers=request.backend_workers,
             port=request.port,

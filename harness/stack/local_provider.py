@@ -16,6 +16,8 @@ import psutil
 
 from harness.errors import StackError
 from harness.owner import Owner, still_running_after
+from harness.project import Project, fill
+from harness.stack.backend_env import backend_run
 from harness.stack.state import StackState
 from harness.stack.waits import tail, wait_for_http_ok
 
@@ -29,29 +31,49 @@ def free_loopback_port() -> int:
 def start_local_stack(
     stack_id: str,
     folder: Path,
-    repo_root: Path,
+    project: Project,
     *,
     bcrypt_rounds: int = 12,
     backend_workers: int = 1,
     ready_timeout_s: float = 60.0,
+    setup_timeout_s: float = 600.0,
     port: int | None = None,
 ) -> StackState:
+    spec = project.backend
+    local = spec.local
+    if local is None:
+        raise StackError(
+            f"{project.source} has no [backend.local] table, so the backend cannot run"
+            " without Docker",
+            "add [backend.local] with the command that serves it on 127.0.0.1:{port},"
+            " or use --provider docker",
+        )
     port = port or free_loopback_port()
-    db_path = folder / "contravento.db"
+    data_dir = folder / "data"
+    data_dir.mkdir(exist_ok=True)
+    values = {"data_dir": str(data_dir), "python": sys.executable}
+    database_url = fill(local.database_url, values)
+    run = backend_run(
+        spec,
+        database_url=database_url,
+        secret=secrets.token_urlsafe(48),
+        bcrypt_rounds=bcrypt_rounds,
+        workers=backend_workers,
+        port=port,
+        data_dir=str(data_dir),
+        overrides=local.env,
+    )
+    env = {**os.environ, **run.env}
+    cwd = project.path(local.cwd)
+    for step, command in (("migrate", spec.setup.migrate), ("init", spec.setup.init)):
+        if command:
+            _setup_step(step, run.command(command), cwd, env, folder, setup_timeout_s)
     log = folder / "backend.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "APP_ENV": "testing",
-        "BCRYPT_ROUNDS": str(bcrypt_rounds),
-        "WEB_CONCURRENCY": str(backend_workers),
-    }
     with log.open("ab") as sink:
         # Its own session: the backend outlives `harness up`, and down signals the whole group.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=repo_root,
+            run.command(local.command),
+            cwd=cwd,
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -60,7 +82,7 @@ def start_local_stack(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http_ok(f"{url}/health", ready_timeout_s, lambda: proc.poll() is None)
+        wait_for_http_ok(f"{url}{spec.health_path}", ready_timeout_s, lambda: proc.poll() is None)
     except (TimeoutError, RuntimeError) as exc:
         stop_process_group(proc.pid)
         raise StackError(
@@ -72,12 +94,45 @@ def start_local_stack(
         stack_id=stack_id,
         provider="local",
         backend_url=url,
-        db_dsn=f"sqlite:///{db_path}",
+        db_dsn=plain_sqlite_dsn(database_url),
         folder=str(folder),
         pid=proc.pid,
         pid_start=f"{started:.2f}",
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+
+
+def plain_sqlite_dsn(database_url: str) -> str:
+    """sqlite+aiosqlite:///path -> sqlite:///path: the DSN the seeder and monitors take."""
+    scheme, sep, rest = database_url.partition("://")
+    return f"{scheme.split('+')[0]}{sep}{rest}"
+
+
+def _setup_step(
+    step: str, command: list[str], cwd: Path, env: dict[str, str], folder: Path, timeout_s: float
+) -> None:
+    """A one-shot command before the backend starts; its output kept, shown when it fails."""
+    log = folder / f"setup-{step}.log"
+    try:
+        with log.open("wb") as sink:
+            done = subprocess.run(
+                command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout_s
+            )
+        code: int | None = done.returncode
+    except FileNotFoundError:
+        raise StackError(
+            f"the backend's {step} step cannot run: {command[0]!r} was not found",
+            "check [backend.setup] in the project file (and the PATH of the local provider)",
+        ) from None
+    except subprocess.TimeoutExpired:
+        code = None
+    if code != 0:
+        what = f"exited with {code}" if code is not None else f"did not finish in {timeout_s:.0f}s"
+        raise StackError(
+            f"the backend's {step} step ({' '.join(command)}) {what}"
+            f"\n--- last lines of its log ---\n{tail(log)}",
+            f"the full log is in {log}; fix the cause, or [backend.setup] in the project file",
+        )
 
 
 def local_stack_alive(state: StackState) -> bool:

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
+import psutil
+
 from harness.docker_api import docker_client
 from harness.errors import StackError
 from harness.labels import labels_for, stack_filter
 from harness.owner import Owner
 from harness.stack.docker_provider import (
     BACKEND_ALIAS,
-    BACKEND_PORT,
     docker_stack_alive,
     remove_stack_resources,
 )
@@ -37,6 +38,7 @@ class Services:
     container_label: str | None = None
     backend_pid: int | None = None
     backend_log: Path | None = None
+    watched: bool = True  # False: sampled only; a crash of what is not ours does not stop a run
 
 
 class Stack:
@@ -74,6 +76,11 @@ class Stack:
     def bcrypt_rounds(self) -> int:
         return self.state.bcrypt_rounds
 
+    @property
+    def project_file(self) -> Path | None:
+        """The project file the stack was started from; None for an external or older one."""
+        return Path(self.state.project_file) if self.state.project_file else None
+
     def describe(self) -> str:
         return f"{self.kind} stack {self.stack_id}"
 
@@ -107,7 +114,7 @@ class DockerStack(Stack):
     def load_site(self) -> LoadSite:
         # Locust containers join the private network and reach the backend by its alias
         return LoadSite(
-            target=f"http://{BACKEND_ALIAS}:{BACKEND_PORT}",
+            target=f"http://{BACKEND_ALIAS}:{self.state.backend_port}",
             network=self.state.network,
             image=self.state.images.get("locust"),
         )
@@ -149,6 +156,31 @@ class ExternalStack(Stack):
     kind = "external"
     reachable_from_other_machines = True
     writes_need_permission = True
+
+    def services(self) -> Services | None:
+        """On this machine, the process listening on the target's port is sampled."""
+        pid = listening_pid(self.backend_url)
+        return Services(backend_pid=pid, watched=False) if pid is not None else None
+
+
+def listening_pid(url: str) -> int | None:
+    """The process listening on a loopback URL's port, if this user may see it."""
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:
+        return None
+    return next(
+        (
+            c.pid
+            for c in connections
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+        ),
+        None,
+    )
 
 
 KINDS: dict[str, type[Stack]] = {cls.kind: cls for cls in (DockerStack, LocalStack, ExternalStack)}

@@ -62,7 +62,7 @@ def start_backend(dsn: str, workers: int) -> tuple[subprocess.Popen[bytes], str]
 
 async def seed(url: str, trips: int) -> str:
     async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-        body = {"username": "bench_owner", "email": "owner@bench.test", "password": PASSWORD}
+        body = {"username": "bench_owner", "email": "owner@bench.example.com", "password": PASSWORD}
         assert (await c.post("/auth/register", json=body)).status_code == 201
         login = await c.post("/auth/login", json={"login": "bench_owner", "password": PASSWORD})
         headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
@@ -92,7 +92,7 @@ def operations(run_tag: str) -> dict[str, tuple[Op, int]]:
         name = f"r{run_tag}_{i}"
         return await c.post(
             "/auth/register",
-            json={"username": name, "email": f"{name}@b.test", "password": PASSWORD},
+            json={"username": name, "email": f"{name}@bench.example.com", "password": PASSWORD},
         )
 
     async def login(c: httpx.AsyncClient, i: int) -> httpx.Response:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.bench.runner import DEFAULT_TARGETS
-from tests.stack.cli import harness
+from tests.stack.cli import harness, status
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +71,49 @@ def test_a_benchmark_over_its_target_fails_the_run(local_stack: Path, tmp_path: 
     assert rows["test_health_endpoint_latency"]["p95_ms"] > 0.001  # measured, then judged
     assert rows["test_login_endpoint_latency"]["outcome"] == "passed"
     assert "bench: FAIL" in err and "verdict: FAIL" in err
+
+
+DB_PASSWORD = "Sup3r-Secret-pw-4711"
+
+
+def test_a_failing_bench_writes_the_database_password_in_no_file_or_line(
+    local_stack: Path, tmp_path: Path
+) -> None:
+    """The local backend as an external target, with a DSN whose server is not there: every
+    benchmark over an impossible target fails, every database benchmark errors, and pytest
+    prints their arguments (the suite settings, the DSN) into bench.log and its JUnit file."""
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dsn = f"postgresql://contravento:{DB_PASSWORD}@127.0.0.1:{port}/contravento"
+    home = tmp_path / "external"
+    up = harness(home, "up", "--target", status(local_stack)["backend_url"], "--db-dsn", dsn)
+    assert up.returncode == 0, up.stderr
+    try:
+        shown = harness(home, "status")
+        for said in (up, shown):
+            assert DB_PASSWORD not in said.stdout + said.stderr
+            assert f"contravento:***@127.0.0.1:{port}/contravento" in said.stdout
+        assert status(home)["db_dsn"] == dsn  # `status --json` keeps it whole, for tools
+        strict = tmp_path / "strict.toml"
+        strict.write_text(DEFAULT_TARGETS.read_text().replace("p95_ms = 200", "p95_ms = 0.001"))
+        code, err, run_dir = bench(home, tmp_path / "r", "--targets", str(strict))
+        assert code == 1, err[-2000:]
+        assert DB_PASSWORD not in err
+        rows = json.loads((run_dir / "results.json").read_text())["benchmarks"]["benchmarks"]
+        outcomes = {r["name"]: r["outcome"] for r in rows}
+        assert outcomes["test_health_endpoint_latency"] == "failed"
+        assert outcomes["test_user_lookup_by_username"] == "error"  # no database there
+        log = (run_dir / "bench.log").read_text()
+        assert f"contravento:***@127.0.0.1:{port}" in log  # printed, and masked
+        files = [p for p in run_dir.rglob("*") if p.is_file()]
+        assert {"bench.log", "bench-junit.xml", "results.json", "index.html"} <= {
+            p.name for p in files
+        }
+        leaks = [p.name for p in files if DB_PASSWORD.encode() in p.read_bytes()]
+        assert leaks == []
+    finally:
+        harness(home, "down")
 
 
 def test_baseline_then_compare_prints_and_saves_the_table(

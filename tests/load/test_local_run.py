@@ -148,7 +148,11 @@ def test_kill_9_of_a_local_run_the_watchdog_stops_its_backend_and_locust(tmp_pat
 
 
 def test_users_renew_their_access_token_before_it_expires(tmp_path: Path) -> None:
-    """A backend issuing 1-minute tokens: a 70 s run refreshes and never gets a 401."""
+    """A backend issuing 1-minute tokens: a 70 s run refreshes and never gets a 401.
+
+    Users do not log in again here (CV_NEW_SESSION_WEIGHT 0): each new login resets the
+    refresh schedule, so the refreshes would be left to chance.
+    """
     reports = tmp_path / "reports"
     args = (
         "full-load --provider local --skip-bench --profile tiny --scenario contravento "
@@ -156,7 +160,8 @@ def test_users_renew_their_access_token_before_it_expires(tmp_path: Path) -> Non
     )
     done = harness_with_env(
         tmp_path / "home",
-        {"ACCESS_TOKEN_EXPIRE_MINUTES": "1"},  # the local backend inherits the environment
+        # the local backend and the Locust processes inherit the environment
+        {"ACCESS_TOKEN_EXPIRE_MINUTES": "1", "CV_NEW_SESSION_WEIGHT": "0"},
         *args.split(),
         timeout=300,
     )

@@ -1,13 +1,24 @@
-"""Pieces of the runner that need no Docker: Locust arguments, saturation, stats parsing."""
+"""Pieces of the runner that need no Docker: Locust arguments, saturation, reading its files."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from harness.errors import HarnessError
-from harness.load.runner import LoadPlan, locust_args, read_endpoints, saturated, worker_args
+from harness.load.runner import (
+    USER_STARTS,
+    LoadPlan,
+    failure_reason,
+    locust_args,
+    read_endpoints,
+    read_failures,
+    read_users,
+    saturated,
+    worker_args,
+)
 
 STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%
 GET,/trips/public,200,2,12,15.5,3,90,1000,10.0,0.1,12,14,15,16,20,31,40,55,90,90,90
@@ -67,3 +78,131 @@ def test_missing_stats_is_a_harness_error(tmp_path: Path) -> None:
     with pytest.raises(HarnessError) as caught:
         read_endpoints(tmp_path)
     assert "no statistics" in caught.value.message and "master.log" in caught.value.hint
+
+
+FAILURES = """Method,Name,Error,Occurrences,First Seen,Last Seen
+GET,/trips/[trip_id],"CatchResponseError('403 PRIVATE_PROFILE: This profile is private')",7,1,2
+GET,/trips/[trip_id],"CatchResponseError(""403 PRIVATE_PROFILE: This profile is private"")",3,1,2
+POST,/auth/login,"CatchResponseError('401 INVALID_CREDENTIALS: Wrong login or password')",2,1,2
+GET,/feed,"CatchResponseError('502: <html>Bad gateway</html>')",1,1,2
+GET,/trips/public,"ConnectionRefusedError(111, 'Connection refused')",4,1,2
+GET,/achievements,"CatchResponseError('500 INTERNAL_ERROR: boom')",0,1,2
+"""
+
+
+def test_failures_are_grouped_by_endpoint_status_and_message(tmp_path: Path) -> None:
+    (tmp_path / "locust_failures.csv").write_text(FAILURES)
+    groups = read_failures(tmp_path)
+    assert groups == [
+        {
+            "method": "GET",
+            "name": "/trips/[trip_id]",
+            "status": 403,
+            "message": "PRIVATE_PROFILE: This profile is private",
+            "count": 10,  # the same failure, quoted two ways by Locust's repr
+        },
+        {
+            "method": "GET",
+            "name": "/trips/public",
+            "status": None,
+            "message": "ConnectionRefusedError(111, 'Connection refused')",
+            "count": 4,
+        },
+        {
+            "method": "POST",
+            "name": "/auth/login",
+            "status": 401,
+            "message": "INVALID_CREDENTIALS: Wrong login or password",
+            "count": 2,
+        },
+        {
+            "method": "GET",
+            "name": "/feed",
+            "status": 502,
+            "message": "<html>Bad gateway</html>",
+            "count": 1,
+        },
+    ]
+    assert read_failures(tmp_path / "nowhere") is None
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            "CatchResponseError('400 VALIDATION_ERROR: bad email')",
+            (400, "VALIDATION_ERROR: bad email"),
+        ),
+        ("404", (404, "")),
+        ("no response: timed out", (None, "no response: timed out")),
+        ("HTTP 403 (expected (200,)): {}", (None, "HTTP 403 (expected (200,)): {}")),  # older
+        ("CatchResponseError('unterminated)", (None, "CatchResponseError('unterminated)")),
+    ],
+)
+def test_failure_reason_splits_the_status(error: str, expected: tuple[int | None, str]) -> None:
+    assert failure_reason(error) == expected
+
+
+HISTORY_HEAD = "Timestamp,User Count,Type,Name,Requests/s\n"
+
+
+def history(rows: list[tuple[int, int]]) -> str:
+    lines = [f"{t},{users},,Aggregated,1.0" for t, users in rows]
+    lines += [f"{t},{users},GET,/feed,1.0" for t, users in rows]  # per-endpoint rows: ignored
+    return HISTORY_HEAD + "\n".join(lines) + "\n"
+
+
+def test_users_reached_are_read_after_the_warm_up_with_the_start_tally(tmp_path: Path) -> None:
+    # 10 users spawned in the warm-up; 8 could not start and stopped before it ended
+    samples = [(1000, 4), (1002, 10), (1004, 6), (1006, 2), (1010, 2), (1020, 2)]
+    (tmp_path / "locust_stats_history.csv").write_text(history(samples))
+    starts = {
+        "started": 2,
+        "failed": 8,
+        "by_class": {},
+        "first_error": {
+            "user_class": "ContraVentoUser",
+            "endpoint": "POST /auth/register",
+            "status": 400,
+            "message": "400 VALIDATION_ERROR: special-use or reserved name",
+            "at": 1001.5,
+        },
+    }
+    (tmp_path / USER_STARTS).write_text(json.dumps(starts))
+    assert read_users(tmp_path, planned=10, warmup_s=5) == {
+        "planned": 10,
+        "reached": 2,  # the peak of 10 fell in the warm-up
+        "started": 2,
+        "start_failures": 8,
+        "first_start_error": {
+            "user_class": "ContraVentoUser",
+            "endpoint": "POST /auth/register",
+            "status": 400,
+            "message": "VALIDATION_ERROR: special-use or reserved name",
+        },
+    }
+    # without a warm-up the spawn's 10 is measured, but only 2 of them ever started
+    assert read_users(tmp_path, planned=10, warmup_s=0)["reached"] == 2
+
+
+def test_the_warm_up_counts_from_the_first_user_not_the_first_history_line(
+    tmp_path: Path,
+) -> None:
+    # workers connect for 4 s with no users; 6 users spawn; the warm-up is 5 s from then
+    samples = [(1000, 0), (1002, 0), (1004, 3), (1006, 6), (1008, 6), (1009, 5), (1012, 5)]
+    (tmp_path / "locust_stats_history.csv").write_text(history(samples))
+    users = read_users(tmp_path, planned=6, warmup_s=5)  # no start tally: history alone
+    assert (users["reached"], users["started"], users["start_failures"]) == (5, None, 0)
+    (tmp_path / "locust_stats_history.csv").write_text(history([(1000, 0), (1001, 0)]))
+    assert read_users(tmp_path, planned=6, warmup_s=5)["reached"] == 0  # nobody ever ran
+
+
+def test_users_without_locust_files_are_unknown(tmp_path: Path) -> None:
+    (tmp_path / USER_STARTS).write_text("{not json")
+    assert read_users(tmp_path, planned=None, warmup_s=5) == {
+        "planned": None,
+        "reached": None,
+        "started": None,
+        "start_failures": 0,
+        "first_start_error": None,
+    }

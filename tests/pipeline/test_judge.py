@@ -69,3 +69,69 @@ def test_saturation_abort_and_interruption_are_warned() -> None:
     assert any("saturated" in w for w in warnings)
     assert any("aborted, partial results: backend down 20 s" in w for w in warnings)
     assert "interrupted: partial results" in warnings
+
+
+def users(planned: int | None, reached: int | None, **more: Any) -> dict[str, Any]:
+    return {"planned": planned, "reached": reached, **more}
+
+
+REGISTER_400 = {
+    "user_class": "ContraVentoUser",
+    "endpoint": "POST /auth/register",
+    "status": 400,
+    "message": "VALIDATION_ERROR: special-use or reserved name",
+}
+
+
+def test_a_load_short_of_its_planned_users_fails_naming_both_and_the_first_error() -> None:
+    short = users(100, 92, started=92, start_failures=8, first_start_error=REGISTER_400)
+    judgement = judge(SLO, LoadResult([endpoint(200)], None), bench=None, users=short)
+    assert judgement.verdict == "FAIL"
+    assert all(r["passed"] for r in judgement.rows)  # the rows alone would have passed
+    assert judgement.warnings == [
+        "users: reached 92 of 100 planned; 8 could not start; first error: "
+        "POST /auth/register -> 400 VALIDATION_ERROR: special-use or reserved name"
+    ]
+
+
+def test_without_a_history_the_started_users_count() -> None:
+    judgement = judge(
+        SLO, LoadResult([endpoint(200)], None), bench=None, users=users(10, None, started=3)
+    )
+    assert judgement.verdict == "FAIL"
+    assert judgement.warnings == ["users: reached 3 of 10 planned"]
+
+
+def test_a_load_that_reached_its_users_passes() -> None:
+    judgement = judge(
+        SLO, LoadResult([endpoint(200)], None), bench=None, users=users(10, 10, started=10)
+    )
+    assert judgement.verdict == "PASS" and judgement.warnings == []
+
+
+def test_failed_starts_replaced_by_locust_are_warned_without_failing() -> None:
+    replaced = users(10, 10, started=12, start_failures=2, first_start_error=REGISTER_400)
+    judgement = judge(SLO, LoadResult([endpoint(200)], None), bench=None, users=replaced)
+    assert judgement.verdict == "PASS"
+    assert judgement.warnings == [
+        "users: 10 planned, 10 reached; 2 could not start (Locust started others in their "
+        "place); first error: POST /auth/register -> 400 VALIDATION_ERROR: special-use or "
+        "reserved name"
+    ]
+
+
+def test_users_set_by_hand_or_not_counted_do_not_decide() -> None:
+    result = LoadResult([endpoint(200)], None)
+    assert judge(SLO, result, bench=None, users=users(None, 3)).verdict == "PASS"
+    assert judge(SLO, result, bench=None, users=users(10, None)).verdict == "PASS"
+    assert judge(SLO, result, bench=None, users=None).verdict == "PASS"
+
+
+def test_a_start_error_without_a_response_says_so() -> None:
+    no_answer = {"endpoint": "POST /auth/login", "status": None, "message": "no response: refused"}
+    short = users(4, 0, started=0, start_failures=4, first_start_error=no_answer)
+    warnings = judge(SLO, LoadResult([], None), bench=None, users=short).warnings
+    assert warnings == [
+        "users: reached 0 of 4 planned; 4 could not start; first error: "
+        "POST /auth/login -> no response: refused"
+    ]

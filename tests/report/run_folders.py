@@ -95,3 +95,39 @@ def record(kind: str = "load", run: dict[str, Any] | None = None, **changes: Any
     if kind == "bench":
         fields["benchmarks"] = bench_summary([])
     return RunRecord.model_validate(fields | changes)
+
+
+# A load that fell short of its users, and its failures grouped (one message is hostile).
+SHORT_USERS: dict[str, Any] = {
+    "planned": 100,
+    "reached": 92,
+    "started": 92,
+    "start_failures": 8,
+    "first_start_error": {
+        "user_class": "ContraVentoUser",
+        "endpoint": "POST /auth/register",
+        "status": 400,
+        "message": "VALIDATION_ERROR: special-use or reserved name",
+    },
+}
+SHORT_USERS_LINE = (
+    "users: reached 92 of 100 planned; 8 could not start; first error: "
+    "POST /auth/register -> 400 VALIDATION_ERROR: special-use or reserved name"
+)
+FAILURE_GROUPS: list[dict[str, Any]] = [
+    {
+        "method": "GET",
+        "name": "/trips/[trip_id]",
+        "status": 403,
+        "message": "FORBIDDEN: <script>alert(1)</script> | private",
+        "count": 37,
+    },
+    {"method": "POST", "name": "/auth/login", "status": 401, "message": "BAD: x", "count": 2},
+    {
+        "method": "GET",
+        "name": "/trips/public",
+        "status": None,
+        "message": "ConnectionRefusedError(111, 'Connection refused')",
+        "count": 1,
+    },
+]

@@ -6,7 +6,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.report import build_report
-from tests.report.run_folders import XSS_NAME, edit_results
+from tests.report.run_folders import (
+    FAILURE_GROUPS,
+    SHORT_USERS,
+    SHORT_USERS_LINE,
+    XSS_NAME,
+    edit_results,
+)
 
 
 def _junit(run_dir: Path) -> ET.Element:
@@ -102,3 +108,31 @@ def test_characters_xml_cannot_hold_are_replaced(full_run: Path) -> None:
     edit_results(full_run, slo=[row])
     root = _junit(full_run)
     assert root.find(".//testcase[@name='GET /colour?[31m [failures only]']") is not None
+
+
+def test_a_load_short_of_its_users_fails_a_users_case(full_run: Path) -> None:
+    edit_results(full_run, users=SHORT_USERS)
+    root = _junit(full_run)
+    _check_counts(root)
+    case = root.find("testsuite[@name='users']/testcase")
+    assert case is not None and case.get("classname") == "users"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("message") == SHORT_USERS_LINE
+
+
+def test_a_load_that_reached_its_users_passes_its_users_case(full_run: Path) -> None:
+    edit_results(full_run, users={"planned": 10, "reached": 10, "started": 10})
+    case = _junit(full_run).find("testsuite[@name='users']/testcase")
+    assert case is not None and case.find("failure") is None
+    out = case.find("system-out")
+    assert out is not None and out.text == "users: 10 planned, 10 reached"
+
+
+def test_an_slo_case_lists_its_endpoints_failures(full_run: Path) -> None:
+    edit_results(full_run, failures=FAILURE_GROUPS)
+    root = _junit(full_run)
+    failure = root.find(".//testcase[@name='POST /auth/login [auth]']/failure")
+    assert failure is not None and failure.text is not None
+    assert failure.text.splitlines()[1:] == ["2 x POST /auth/login -> 401 BAD: x"]
+    other = root.find(".//testcase[@name='GET /health [simple queries]']/system-out")
+    assert other is not None and other.text is not None and "->" not in other.text

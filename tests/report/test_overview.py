@@ -6,8 +6,21 @@ from pathlib import Path
 
 from harness.record import RunRecord
 from harness.report.inputs import RunFolder
-from harness.report.overview import incident_line, metadata, reasons, warnings
-from tests.report.run_folders import bench_summary, record
+from harness.report.overview import (
+    failure_line,
+    incident_line,
+    metadata,
+    reasons,
+    users_line,
+    warnings,
+)
+from tests.report.run_folders import (
+    FAILURE_GROUPS,
+    SHORT_USERS,
+    SHORT_USERS_LINE,
+    bench_summary,
+    record,
+)
 
 
 def _run(results: RunRecord, unreadable: dict[str, str] | None = None) -> RunFolder:
@@ -112,3 +125,28 @@ def test_metadata_of_a_load_run_describes_its_shape_and_seed() -> None:
     )
     assert pairs["seed"] == "profile small, seed 7"
     assert dict(metadata(record()))["seed"] == "not seeded (or not recorded)"
+
+
+def test_the_users_line_says_planned_and_reached() -> None:
+    assert users_line({"planned": 10, "reached": 10, "started": 10}) == (
+        "users: 10 planned, 10 reached"
+    )
+    assert users_line(SHORT_USERS) == SHORT_USERS_LINE
+    assert users_line({"planned": None, "reached": 4}) == (
+        "users: 4 reached (set by hand, none planned)"
+    )
+    assert users_line({"planned": 5}) == "users: 5 planned, ? reached"
+
+
+def test_the_users_line_is_a_reason_and_not_repeated_as_a_warning() -> None:
+    results = record(users=SHORT_USERS, warnings=[SHORT_USERS_LINE, "interrupted: partial results"])
+    assert reasons(results)[0] == SHORT_USERS_LINE
+    assert warnings(_run(results)) == ["interrupted: partial results"]
+
+
+def test_a_failure_line_names_count_endpoint_status_and_message() -> None:
+    lines = [failure_line(f) for f in FAILURE_GROUPS]
+    assert lines[1] == "2 x POST /auth/login -> 401 BAD: x"
+    assert lines[2] == (
+        "1 x GET /trips/public -> ConnectionRefusedError(111, 'Connection refused')"
+    )

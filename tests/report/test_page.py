@@ -6,18 +6,29 @@ import base64
 import hashlib
 import json
 import re
+from html import escape
 from pathlib import Path
 
 from harness.report import build_report
 from harness.report.inputs import CONTAINERS
 from harness.report.page import embed_json
-from tests.report.run_folders import CHARTS, VALID_CONTAINER_LINES, XSS_NAME, page_data
+from tests.report.run_folders import (
+    CHARTS,
+    FAILURE_GROUPS,
+    SHORT_USERS,
+    SHORT_USERS_LINE,
+    VALID_CONTAINER_LINES,
+    XSS_NAME,
+    edit_results,
+    page_data,
+)
 
 SECTIONS = (
     "verdict",
     "slo",
     "warnings",
     "endpoints",
+    "failures",
     "load",
     "resources",
     "database",
@@ -168,3 +179,39 @@ def test_without_postgres_samples_the_top_queries_still_show(full_run: Path) -> 
     database = _section(_page(full_run), "database")
     assert "PostgreSQL activity: not recorded in this run" in database
     assert "SELECT trips.id" in database
+
+
+def test_failures_are_listed_by_endpoint_status_and_message_escaped(full_run: Path) -> None:
+    edit_results(full_run, failures=FAILURE_GROUPS, users=SHORT_USERS)
+    html = _page(full_run)
+    section = _section(html, "failures")
+    assert html.index('<section id="endpoints"') < html.index('<section id="failures"')
+    rows = re.findall(r"<tr>(.*?)</tr>", section)[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    assert cells[0] == [
+        "37",
+        "GET",
+        "/trips/[trip_id]",
+        "403",
+        "FORBIDDEN: &lt;script&gt;alert(1)&lt;/script&gt; | private",
+    ]
+    assert cells[2][3:] == [
+        "no response",
+        "ConnectionRefusedError(111, &#x27;Connection refused&#x27;)",
+    ]
+    assert len(re.findall(r"<script\b", html)) == 2  # the chart data and the chart script
+
+
+def test_users_planned_and_reached_are_in_the_verdict_once(full_run: Path) -> None:
+    edit_results(full_run, users=SHORT_USERS, warnings=[SHORT_USERS_LINE])
+    html = _page(full_run)
+    assert escape(SHORT_USERS_LINE) in _section(html, "verdict")
+    assert escape(SHORT_USERS_LINE) not in _section(html, "warnings")  # said once, first
+
+
+def test_a_run_with_no_failures_says_so_and_an_older_one_that_it_did_not_record(
+    full_run: Path,
+) -> None:
+    assert "Failures by endpoint, status and message: not recorded" in _page(full_run)
+    edit_results(full_run, failures=[])
+    assert "No request failed after the warm-up." in _section(_page(full_run), "failures")

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from harness.report import build_report
 from harness.report.summary import md
-from tests.report.run_folders import XSS_NAME, edit_results
+from tests.report.run_folders import (
+    FAILURE_GROUPS,
+    SHORT_USERS,
+    SHORT_USERS_LINE,
+    XSS_NAME,
+    edit_results,
+)
 
 CODE_SPAN = re.compile(r"`[^`]*`")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -79,3 +85,21 @@ def test_a_bench_only_summary_says_the_slo_was_not_recorded(bench_run: Path) -> 
     failed = [r for r in _table(summary, "### Benchmarks") if r.startswith("| **FAILED** |")]
     assert len(failed) == 2
     assert "AssertionError: assert 'draft' == 'DRAFT'" in failed[0]
+
+
+def test_failures_are_a_table_by_endpoint_status_and_message(full_run: Path) -> None:
+    edit_results(full_run, failures=FAILURE_GROUPS, users=SHORT_USERS)
+    summary = _summary(full_run)
+    table = _table(summary, "### Failures by endpoint, status and message")
+    assert table[0] == "| count | method | endpoint | status | message |"
+    assert table[2] == (
+        "| 37 | GET | /trips/\\[trip\\_id\\] | 403 | "
+        "FORBIDDEN: &lt;script&gt;alert(1)&lt;/script&gt; \\| private |"
+    )
+    assert all(len(UNESCAPED_PIPE.findall(line)) == 6 for line in table)
+    assert f"- {md(SHORT_USERS_LINE)}" in summary.splitlines()
+
+
+def test_without_failures_there_is_no_failures_table(full_run: Path) -> None:
+    edit_results(full_run, failures=[])
+    assert "### Failures" not in _summary(full_run)

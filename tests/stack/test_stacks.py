@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,10 +51,23 @@ def test_local_stack_is_sampled_by_its_backend_process(tmp_path: Path) -> None:
 
 
 def test_external_stack_is_measured_only(tmp_path: Path) -> None:
-    stack = stack_of(state("external", tmp_path))
+    with socket.socket() as nobody:  # a port nothing listens on
+        nobody.bind(("127.0.0.1", 0))
+        closed = nobody.getsockname()[1]
+    stack = stack_of(state("external", tmp_path, backend_url=f"http://127.0.0.1:{closed}"))
     assert stack.services() is None
     assert stack.reachable_from_other_machines and stack.writes_need_permission
     assert stack.secrets() == ["s3cr@t"]  # unquoted: the form that could leak into a log
+
+
+def test_an_external_target_here_is_sampled_by_its_listening_process(tmp_path: Path) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        services = stack_of(state("external", tmp_path, backend_url=url)).services()
+    assert services is not None
+    assert (services.backend_pid, services.watched) == (os.getpid(), False)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from harness.bench.suite.support import (
+    EMAIL_DOMAIN,
     PASSWORD,
     USER_TRIPS,
     Account,
@@ -55,7 +56,7 @@ def api(settings: Settings) -> Iterator[httpx.Client]:
 def account(api: httpx.Client) -> Account:
     """A fresh user (registered and logged in through the API) with USER_TRIPS published trips."""
     name = f"bench_{uuid.uuid4().hex[:16]}"
-    body = {"username": name, "email": f"{name}@bench.test", "password": PASSWORD}
+    body = {"username": name, "email": f"{name}@{EMAIL_DOMAIN}", "password": PASSWORD}
     expect(api.post("/auth/register", json=body), 201)
     data = expect(api.post("/auth/login", json={"login": name, "password": PASSWORD}))["data"]
     account = Account(name, data["user"]["user_id"], data["access_token"], data["refresh_token"])

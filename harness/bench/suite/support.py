@@ -18,11 +18,15 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 
 PASSWORD = "Bench!Rider1234"  # noqa: S105 -- the benchmark's own throwaway accounts
+# Not .test/.invalid/.local: a strict validator (email-validator) refuses those with 400.
+EMAIL_DOMAIN = "bench.example.com"
+MASK = "***"
 USER_TRIPS = 20
 
 
@@ -46,14 +50,36 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[18]
 
 
+def masked_dsn(dsn: str) -> str:
+    """The DSN with its password as ***: postgresql://cv:***@127.0.0.1:5432/cv."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:{MASK}@{host}"))
+
+
 @dataclass(frozen=True)
 class Settings:
+    """The suite's settings, from the environment `harness bench` sets.
+
+    Their repr, which pytest prints among a failing benchmark's arguments (into bench.log and
+    the JUnit file), shows the DSN without its password.
+    """
+
     target: str
     dsn: str | None
     targets: dict[str, Any]
     rounds: int
     warmup: int
     bcrypt_rounds: int
+
+    def __repr__(self) -> str:
+        dsn = masked_dsn(self.dsn) if self.dsn else None
+        return (
+            f"Settings(target={self.target!r}, dsn={dsn!r}, rounds={self.rounds}, "
+            f"warmup={self.warmup}, bcrypt_rounds={self.bcrypt_rounds})"
+        )
 
     def p95_target_ms(self, name: str) -> float:
         return float(self.targets["benchmarks"][name]["p95_ms"])

@@ -28,7 +28,14 @@ def bring_up(ctx: RunContext, spec: UpSpec) -> tuple[Stack, bool]:
     spec.persistent, a throwaway otherwise. Returns the stack and whether it was reused."""
     kept = reusable(ctx.home, spec.provider)
     if kept is not None:
-        return stack_of(kept), True
+        stack = stack_of(kept)
+        if stack.project_file not in (None, spec.project.source):
+            raise StackError(
+                f"the running {stack.describe()} runs the backend of {stack.project_file},"
+                f" not of {spec.project.source}",
+                "run `make harness-down` first, or use that stack (same --config)",
+            )
+        return stack, True
     if not spec.persistent:
         ctx.progress("== stack: starting a throwaway stack")
     images: dict[str, str] = {}

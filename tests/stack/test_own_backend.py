@@ -109,6 +109,20 @@ def test_own_backend_with_the_local_provider(tmp_path: Path, fixture_venv: Path)
     check_load(seen["results"])
 
 
+def test_a_running_stack_of_another_backend_is_not_reused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    up = run(home, {}, "up", "--provider", "local")  # the reference backend
+    assert up.returncode == 0, up.stderr
+    try:
+        other = run(home, {}, "up", "--provider", "local", "--config", CONFIG)
+        assert other.returncode == 2, other.stderr
+        assert "runs the backend of" in other.stderr and "hint:" in other.stderr
+        again = run(home, {}, "up", "--provider", "local")
+        assert again.returncode == 0 and "reusing the running local stack" in again.stdout
+    finally:
+        assert run(home, {}, "down").returncode == 0
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_stack(tmp_path: Path) -> Iterator[None]:
     yield

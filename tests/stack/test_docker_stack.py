@@ -18,16 +18,16 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 def test_up_use_reuse_down(tmp_path: Path) -> None:
     up = harness(tmp_path, "up", "--provider", "docker")
     assert up.returncode == 0, up.stderr
-    assert "tear down: make harness-down" in up.stdout
     info = status(tmp_path)
-    assert info["running"] is True and info["provider"] == "docker"
-    assert info["backend_url"] in up.stdout
-    user, _, rest = info["db_dsn"].partition("://")[2].partition(":")
-    password, _, where = rest.partition("@")
-    # `up` prints the DSN with its password masked; `status --json` keeps it for tools
-    assert f"postgresql://{user}:***@{where}" in up.stdout and password not in up.stdout
     stack_id = info["stack_id"]
-    try:
+    try:  # from here on, a failed check still tears the kept stack down
+        assert "tear down: make harness-down" in up.stdout
+        assert info["running"] is True and info["provider"] == "docker"
+        assert info["backend_url"] in up.stdout
+        user, _, rest = info["db_dsn"].partition("://")[2].partition(":")
+        password, _, where = rest.partition("@")
+        # `up` prints the DSN with its password masked; `status --json` keeps it for tools
+        assert f"postgresql://{user}:***@{where}" in up.stdout and password not in up.stdout
         health = httpx.get(f"{info['backend_url']}/health", timeout=10)
         assert health.status_code == 200 and health.json()["data"]["status"] == "healthy"
         with psycopg.connect(info["db_dsn"]) as conn:

@@ -52,6 +52,7 @@ class BenchRequest:
     rounds: int = 30
     warmup: int = 3
     targets_file: Path | None = None
+    targets: BenchTargets | None = None  # that file, already loaded (None: load it here)
     repo_root: Path = Path(__file__).resolve().parents[2]
 
 
@@ -130,7 +131,7 @@ def benchmark_names() -> list[str]:
 
 def run_suite(request: BenchRequest, progress: Progress) -> dict[str, Any]:
     """Run the suite; returns the summary that results.json carries under "benchmarks"."""
-    targets = load_targets(request.targets_file)
+    targets = request.targets or load_targets(request.targets_file)
     env = {
         **os.environ,
         "CV_BENCH_TARGET": request.target,

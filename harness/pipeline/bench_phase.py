@@ -36,6 +36,7 @@ def bench_phase(ctx: RunContext, stack: Stack, spec: BenchSpec, run_dir: Path) -
             rounds=options.rounds,
             warmup=options.warmup,
             targets_file=options.targets_file,
+            targets=spec.targets,
             repo_root=ctx.repo_root,
         ),
         ctx.progress,

@@ -6,9 +6,8 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from harness.bench import check_name, find_baseline, load_targets, read_bench_json
+from harness.bench import BenchTargets, check_name, find_baseline, load_targets, read_bench_json
 from harness.errors import ConfigError
 from harness.images import BASE_MODES, BaseMode
 from harness.load.shapes import SCENARIOS, SHAPES, Shape, resolve_shape, user_classes
@@ -177,7 +176,7 @@ class BenchOptions:
 @dataclass(frozen=True)
 class BenchSpec:
     options: BenchOptions
-    targets: Any  # the targets file, loaded and checked
+    targets: BenchTargets  # the targets file, loaded and checked
     baselines: Path  # the baseline folder
     baseline: Path | None  # the baseline to compare with (--compare), found and readable
 

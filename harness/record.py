@@ -32,7 +32,9 @@ SCHEMA_VERSION: Final = 2
 READABLE_VERSIONS = (1, 2)
 RESULTS = "results.json"
 
-Verdict = Literal["PASS", "FAIL"]
+Verdict = Literal["PASS", "FAIL"]  # the benchmark suite's
+# A run's: INVALID when the numbers describe the test bed rather than the system under test
+RunVerdict = Literal["PASS", "FAIL", "INVALID"]
 # Written as datetime.isoformat() gives it ("+00:00", not pydantic's "Z"), as version 1 was.
 Timestamp = Annotated[
     AwareDatetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")
@@ -138,6 +140,7 @@ class EndpointStats(_Model):
     p99_ms: float | None = None
     avg_ms: float
     max_ms: float | None = None
+    min_ms: float | None = None  # absent from files written before it was recorded
     rps: float
 
 
@@ -168,6 +171,9 @@ class BenchRow(_Model):
     p95_ms: float | None = None
     max_ms: float | None = None
     unstable: bool | None = None  # None: not measured, or not assessed (older version 1)
+    # Database cost per call, from pg_stat_statements deltas (None: not measured)
+    db: DbCost | None = None
+    max_queries: int | None = None  # the targets file's limit on db.queries, if any
 
     @model_validator(mode="after")
     def _measured_or_not(self) -> Self:
@@ -175,6 +181,31 @@ class BenchRow(_Model):
         if any(f is None for f in figures) and any(f is not None for f in figures):
             raise ValueError("rounds, min_ms, median_ms, p95_ms and max_ms go together")
         return self
+
+
+class DbCost(_Model):
+    """What one call of a benchmarked endpoint costs the database, from pg_stat_statements.
+
+    Counts over every measured call divided by the calls, so a deterministic endpoint gives
+    whole numbers: free of timing noise, they can be compared exactly.
+    """
+
+    calls: int = Field(ge=1)  # endpoint calls the deltas were taken over
+    queries: float  # statements executed per call (transaction control included)
+    rows: float  # rows returned or affected per call
+    shared_hit: float  # shared buffer blocks found in cache per call
+    shared_read: float  # shared buffer blocks read from disk per call
+    exec_ms: float  # database execution time per call
+    statements: list[StatementCost] = Field(default_factory=list)  # the costliest, per call
+
+
+class StatementCost(_Model):
+    """One normalised statement's share of a benchmarked call."""
+
+    query: str
+    calls: float  # per endpoint call
+    rows: float
+    exec_ms: float
 
 
 class BenchSummary(_Model):
@@ -210,6 +241,10 @@ class ComparisonRow(_Model):
     current_median_ms: float | None = None
     ratio: float | None = None  # current / baseline median
     band: tuple[float, float] | None = None  # 95 % bootstrap interval of the ratio
+    # queries per call, baseline vs now: compared exactly (None: not measured in one of them)
+    baseline_queries: float | None = None
+    current_queries: float | None = None
+    more_queries: bool = False  # the gate fails on it whatever the timings say
 
     @model_validator(mode="after")
     def _figures_match_the_verdict(self) -> Self:
@@ -289,12 +324,101 @@ class FailureGroup(_Model):
         return f"{self.method} {self.name}".strip()
 
 
+class InvalidReason(_Model):
+    """Why a run's numbers describe the test bed rather than the system under test."""
+
+    code: Literal[
+        "host_busy",
+        "generator_saturated",
+        "users_not_reached",
+        "samples_missing",
+        "not_steady",
+        "warmup_unfinished",
+    ]
+    message: str
+    evidence: list[str] = Field(default_factory=list)
+    hint: str
+
+
+class Cause(_Model):
+    """A cause of failing endpoints, ranked by `weight`, with what the run measured for it."""
+
+    code: str  # backend_cpu, event_loop, db_waits, idle_in_transaction, pool, query, bcrypt, ...
+    summary: str
+    endpoints: list[str] = Field(default_factory=list)  # the failing endpoints it explains
+    evidence: list[str] = Field(default_factory=list)
+    hint: str | None = None
+    weight: float = Field(ge=0)  # higher ranks first
+
+
+class TrendCheck(_Model):
+    """A measured figure's first third against its last third of the window."""
+
+    metric: Literal["rps", "p95_ms", "users"]
+    first: float | None = None  # median over the first third
+    last: float | None = None  # median over the last third
+    change: float | None = None  # last / first - 1
+    tau: float | None = None  # Kendall's tau of the figure against time (10 s medians)
+    steady: bool
+
+
+class Window(_Model):
+    """The measured window of a load run: where it began and ended, and whether it was steady."""
+
+    start: float  # epoch seconds
+    end: float
+    warmup_s: float  # from the load's start to the window's (the warm-up as it really ran)
+    ramp_measured: bool  # stress and spike measure their ramp on purpose
+    users: int | None = None  # users running when the window began
+    starts_done: bool | None = None  # every planned user had started before it began
+    steady: bool | None = None  # None: not assessed (a ramp, too few samples)
+    checks: list[TrendCheck] = Field(default_factory=list)
+
+
+class OutsideProcess(_Model):
+    pid: int
+    name: str
+    cores: float  # mean CPU over the window, 1.0 = one core busy
+
+
+class HostLoad(_Model):
+    """The host's CPU over the measured window (psutil), split by who used it."""
+
+    cores: int
+    samples: int
+    busy: float  # median share of the machine busy (0..1)
+    outside: float  # median share used by processes outside the stack, generator and harness
+    steal: float | None = None  # median share stolen by the hypervisor
+    harness: float | None = None  # median share used by the harness itself (monitors, profiler)
+    top_outside: list[OutsideProcess] = Field(default_factory=list)
+
+
+class ProfileFunction(_Model):
+    function: str
+    file: str | None = None
+    own_share: float  # of all samples: time spent in this function itself
+    total_share: float  # of all samples: time with this function anywhere on the stack
+    own_samples: int
+
+
+class Profile(_Model):
+    """The backend's py-spy profile over the measured window."""
+
+    status: Literal["recorded", "skipped", "failed"]
+    reason: str = ""
+    samples: int = 0
+    processes: int = 0
+    rate_hz: float | None = None
+    top: list[ProfileFunction] = Field(default_factory=list)
+    summary: str | None = None  # run-folder path of profile/summary.json (with the flame tree)
+
+
 class RunRecord(_Model):
     """A run folder's results.json."""
 
     schema_version: Literal[2] = SCHEMA_VERSION
     run: RunMeta
-    verdict: Verdict
+    verdict: RunVerdict
     endpoints: list[EndpointStats] = Field(default_factory=list)
     aggregate: EndpointStats | None = None
     slo: list[SloRow] = Field(default_factory=list)
@@ -305,6 +429,13 @@ class RunRecord(_Model):
     warnings: list[str] = Field(default_factory=list)
     users: UserCounts | None = None  # None: not recorded (a bench run, an older file)
     failures: list[FailureGroup] | None = None  # None: not recorded; [] no request failed
+    # issue 15: fields of a load run judged for validity; None on older files and bench runs
+    invalid: list[InvalidReason] = Field(default_factory=list)  # non-empty: verdict INVALID
+    causes: list[Cause] | None = None  # None: not diagnosed (the run did not FAIL on its SLO)
+    window: Window | None = None
+    host: HostLoad | None = None
+    coverage: dict[str, float] | None = None  # monitor samples per container / expected
+    profile: Profile | None = None
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Self:
@@ -315,6 +446,8 @@ class RunRecord(_Model):
                 raise ValueError("a bench run has no load, so no endpoints, aggregate or slo")
             if self.users is not None or self.failures is not None:
                 raise ValueError("a bench run has no load, so no users or failures")
+        if (self.verdict == "INVALID") != bool(self.invalid):
+            raise ValueError("a run is INVALID exactly when it records why (invalid)")
         return self
 
 

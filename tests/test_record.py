@@ -288,7 +288,10 @@ def test_an_unknown_schema_version_is_refused_naming_it(
     ("change", "named"),
     [
         (lambda d: d["run"]["shape"].update(users="many"), "run.shape.users: Input should be"),
-        (lambda d: d.update(verdict="maybe"), "verdict: Input should be 'PASS' or 'FAIL'"),
+        (
+            lambda d: d.update(verdict="maybe"),
+            "verdict: Input should be 'PASS', 'FAIL' or 'INVALID'",
+        ),
         (lambda d: d["run"].update(started_at="yesterday"), "run.started_at: Input should be"),
         (lambda d: d["run"].update(started_at="2026-11-29T10:14:58"), "run.started_at:"),
         (lambda d: d["slo"][0].pop("passed"), "slo[0].passed: Field required"),
@@ -488,7 +491,7 @@ def test_users_and_failures_as_the_load_run_reads_them_round_trip(tmp_path: Path
         "GET,/trips/[trip_id],\"CatchResponseError('403 FORBIDDEN: private trip')\",12\n"
     )
     data = migrate(V1_LOAD) | {
-        "users": read_users(tmp_path, planned=100, warmup_s=10),
+        "users": read_users(tmp_path, planned=100),
         "failures": read_failures(tmp_path),
     }
     record = RunRecord.model_validate(data)

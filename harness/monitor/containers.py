@@ -1,10 +1,12 @@
 """Per-container resource samples at ~1 Hz from Docker's streaming stats, written as JSONL.
 
-One stream per container (the daemon pushes a sample a second; a one-shot stats call costs
-about a second each, so polling N containers serially cannot keep 1 Hz). A discovery loop
-picks up containers that start mid-run (Locust workers) by label; a stream ends by itself
-when its container stops. Every sample is appended and flushed as it arrives, so a crash
-keeps what was measured.
+The fallback of the cgroup sampler (harness.monitor.cgroups), for a daemon whose cgroup
+files cannot be read from here (Docker Desktop, a remote daemon). One stream per container
+(the daemon pushes a sample a second; a one-shot stats call costs about a second each, so
+polling N containers serially cannot keep 1 Hz). A discovery loop picks up containers that
+start mid-run (Locust workers) by label, with the daemon's plain list (no inspect per
+container); a stream ends by itself when its container stops. Every sample is appended and
+flushed as it arrives, so a crash keeps what was measured.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import requests.exceptions
 
 from harness.docker_api import docker_client
 from harness.labels import ROLE
+from harness.monitor.ledger import CpuLedger
 
 DISCOVER_EVERY_S = 1.0
 
@@ -80,14 +83,26 @@ class JsonlWriter:
 class ContainerSampler:
     """Samples every running container that carries `label` (e.g. `org...stack=cv-1234`)."""
 
-    def __init__(self, label: str, out: Path, client: docker.DockerClient | None = None) -> None:
+    method = "stats-stream"
+
+    def __init__(
+        self,
+        label: str,
+        out: Path,
+        client: docker.DockerClient | None = None,
+        ledger: CpuLedger | None = None,
+        writer: JsonlWriter | None = None,
+    ) -> None:
         self.label = label
-        self.writer = JsonlWriter(out)
+        self.writer = writer or JsonlWriter(out)
         self.client = client or docker_client()
+        self.ledger = ledger or CpuLedger()
         self._stop = threading.Event()
         self._streams: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
+        # container name -> [start, end] of each stretch it was followed (end None: still is)
+        self.lifetimes: dict[str, list[list[float | None]]] = {}
         self._discovery = threading.Thread(target=self._discover, name="monitor-discover")
 
     def start(self) -> ContainerSampler:
@@ -104,6 +119,10 @@ class ContainerSampler:
         for thread in threads:  # each sees the stop flag at its next sample, within ~1 s
             thread.join(timeout=5)
         self.writer.close()
+        ended = time.time()
+        for spans in self.lifetimes.values():
+            for span in spans:
+                span[1] = ended if span[1] is None else span[1]
         return dict(self.counts)
 
     def _discover(self) -> None:
@@ -112,31 +131,31 @@ class ContainerSampler:
 
     def _discover_once(self) -> None:
         try:
-            found = self.client.containers.list(filters={"label": self.label}, ignore_removed=True)
+            found = self.client.api.containers(filters={"label": self.label})
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             return  # the daemon is busy; the next round retries
         with self._lock:
             for container in found:
-                thread = self._streams.get(container.id)
+                thread = self._streams.get(container["Id"])
                 if thread is not None and thread.is_alive():
                     continue  # a stream ends when its container stops; a restarted one reopens
+                name = (container.get("Names") or [container["Id"][:12]])[0].lstrip("/")
+                role = (container.get("Labels") or {}).get(ROLE, "container")
                 thread = threading.Thread(
                     target=self._follow,
-                    args=(container,),
-                    name=f"monitor-{container.name}",
+                    args=(container["Id"], name, role),
+                    name=f"monitor-{name}",
                     daemon=True,  # a stream stuck in the daemon must not hold the exit
                 )
-                self._streams[container.id] = thread
+                self._streams[container["Id"]] = thread
                 thread.start()
 
-    def _follow(self, container: Any) -> None:
-        name, role = container.name, (container.labels or {}).get(ROLE, "container")
+    def _follow(self, container_id: str, name: str, role: str) -> None:
         self.counts.setdefault(name, 0)
+        span: list[float | None] = [time.time(), None]
+        self.lifetimes.setdefault(name, []).append(span)
         try:
-            stream = self.client.api.stats(container.id, stream=True, decode=True)
-        except docker.errors.DockerException:
-            return
-        try:
+            stream = self.client.api.stats(container_id, stream=True, decode=True)
             for stats in stream:
                 if self._stop.is_set():
                     break
@@ -146,5 +165,10 @@ class ContainerSampler:
                 sample = {"t": round(time.time(), 3), "container": name, "role": role, **row}
                 self.writer.write(sample)
                 self.counts[name] += 1
+                usage = stats["cpu_stats"]["cpu_usage"]["total_usage"]
+                self.ledger.record(container_id, role, usage / 1e9)
         except (docker.errors.DockerException, requests.exceptions.RequestException, ValueError):
             pass  # the container went away mid-read
+        finally:
+            if not self._stop.is_set():
+                span[1] = time.time()

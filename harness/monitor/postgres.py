@@ -1,6 +1,8 @@
-"""PostgreSQL activity at ~1 Hz (connections, commit rates, cache hits), and its top queries.
+"""PostgreSQL activity at ~1 Hz (connections, waits, commit rates, cache hits), its top queries.
 
-Rates come from the deltas of pg_stat_database's counters between samples. The top queries
+Each sample is one statement: connection states, what the active backends wait on, the
+longest open transaction, connections per application and pg_stat_database's counters.
+Rates come from the deltas of those counters between samples. The top queries
 come from pg_stat_statements, reset when sampling starts so they describe this run only.
 The sampler's own connection is left out of the connection counts.
 """
@@ -17,17 +19,32 @@ import psycopg
 
 from harness.monitor.containers import JsonlWriter
 
-CONNECTIONS = """
-SELECT coalesce(state, 'unknown'), count(*) FROM pg_stat_activity
-WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1
+# One statement a second: pg_stat_activity is read once (the CTE), with the database's
+# counters. An active backend with no wait event is on the CPU.
+SAMPLE = """
+WITH a AS (
+    SELECT state, wait_event_type, xact_start, application_name FROM pg_stat_activity
+    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+)
+SELECT
+    (SELECT coalesce(json_object_agg(s, n), '{}') FROM
+        (SELECT coalesce(state, 'unknown') AS s, count(*) AS n FROM a GROUP BY 1) x),
+    (SELECT coalesce(json_object_agg(w, n), '{}') FROM
+        (SELECT coalesce(wait_event_type, 'CPU') AS w, count(*) AS n FROM a
+         WHERE state = 'active' GROUP BY 1) x),
+    (SELECT extract(epoch FROM max(now() - xact_start))::float8 FROM a),
+    (SELECT coalesce(json_object_agg(app, n), '{}') FROM
+        (SELECT coalesce(nullif(application_name, ''), 'unknown') AS app, count(*) AS n FROM a
+         GROUP BY 1) x),
+    d.xact_commit, d.xact_rollback, d.blks_hit, d.blks_read, d.deadlocks, d.temp_bytes
+FROM pg_stat_database d WHERE d.datname = current_database()
 """
-COUNTERS = """
-SELECT xact_commit, xact_rollback, blks_hit, blks_read, deadlocks, temp_bytes
-FROM pg_stat_database WHERE datname = current_database()
-"""
+# Always present in wait_events (0 when none), so every row has the same keys
+WAIT_TYPES = ("CPU", "Lock", "LWLock", "IO", "IPC", "Client", "Timeout", "BufferPin", "Activity")
 TOP_QUERIES = """
 SELECT query, calls, total_exec_time, mean_exec_time, rows FROM pg_stat_statements
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND position('pg_stat' in query) = 0  -- the monitors' and the bench suite's own probes
 ORDER BY total_exec_time DESC LIMIT %s
 """
 
@@ -100,13 +117,19 @@ class PostgresSampler:
         previous: tuple[float, tuple[int, ...]] | None,
     ) -> tuple[float, tuple[int, ...]]:
         now = time.time()
-        states = {str(state): int(n) for state, n in conn.execute(CONNECTIONS).fetchall()}
-        counters = tuple(int(v or 0) for v in conn.execute(COUNTERS).fetchone() or ())
+        found = conn.execute(SAMPLE).fetchone()
+        if found is None:
+            raise psycopg.OperationalError("the database is not in pg_stat_database")
+        states, waits, longest, applications, *values = found
+        counters = tuple(int(v or 0) for v in values)
         commit, rollback, hit, read, deadlocks, temp_bytes = counters
         row: dict[str, Any] = {
             "t": round(now, 3),
-            "connections": states,
+            "connections": {str(k): int(n) for k, n in (states or {}).items()},
             "max_connections": max_connections,
+            "wait_events": {**dict.fromkeys(WAIT_TYPES, 0), **(waits or {})},
+            "longest_transaction_s": round(float(longest), 3) if longest is not None else None,
+            "by_application": {str(k): int(n) for k, n in (applications or {}).items()},
             "xact_commit_per_s": None,
             "xact_rollback_per_s": None,
             "cache_hit_ratio": None,

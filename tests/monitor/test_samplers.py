@@ -103,6 +103,42 @@ def test_postgres_activity_is_sampled_every_second(
     assert any("pg_stat_statements" in n or "top queries" in n for n in sampler.notes)
 
 
+@pytest.mark.postgres
+def test_postgres_waits_open_transactions_and_applications_are_sampled(
+    postgres_server: LocalPostgres, tmp_path: Path
+) -> None:
+    dsn = postgres_server.create_database("monitor_waits")
+    holder = psycopg.connect(dsn, application_name="holder")  # a transaction left open
+    waiter = psycopg.connect(dsn, autocommit=True, application_name="waiter")
+    sleeper = psycopg.connect(dsn, autocommit=True, application_name="sleeper")
+    try:
+        holder.execute("SELECT pg_advisory_xact_lock(7)")
+        blocked = threading.Thread(target=waiter.execute, args=("SELECT pg_advisory_lock(7)",))
+        asleep = threading.Thread(target=sleeper.execute, args=("SELECT pg_sleep(2.5)",))
+        blocked.start()
+        asleep.start()
+        sampler = PostgresSampler(dsn, tmp_path, interval_s=0.5).start()
+        time.sleep(2)  # the sampling period itself is what is measured here
+        sampler.stop()
+        holder.rollback()  # lets the waiter through
+        blocked.join()
+        asleep.join()
+    finally:
+        for conn in (holder, waiter, sleeper):
+            conn.close()
+    rows = [json.loads(line) for line in (tmp_path / "postgres.jsonl").read_text().splitlines()]
+    assert len(rows) >= 3
+    last = rows[-1]
+    assert last["wait_events"]["Lock"] == 1 and last["wait_events"]["Timeout"] == 1
+    assert last["wait_events"]["IO"] == 0 and "CPU" in last["wait_events"]  # same keys always
+    assert last["connections"]["idle in transaction"] == 1
+    assert last["longest_transaction_s"] > 1.5  # the holder's, open since before sampling
+    assert last["by_application"] == {"holder": 1, "waiter": 1, "sleeper": 1}
+    assert [r["longest_transaction_s"] for r in rows] == sorted(
+        r["longest_transaction_s"] for r in rows
+    )
+
+
 def test_an_unreachable_database_is_a_note_not_a_crash(tmp_path: Path) -> None:
     sampler = PostgresSampler("postgresql://nobody@127.0.0.1:1/none", tmp_path).start()
     assert sampler.stop() == 0

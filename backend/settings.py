@@ -55,6 +55,10 @@ class Settings:
     access_token_expire_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_expire_days: int = Field(default=30, ge=1, le=365)
     public_feed_page_size: int = Field(default=8, ge=1, le=50)
+    # Faults for testing the harness, off by default: an N+1 query on GET /users/{username}/trips
+    # (one tags query per listed trip), and CPU burnt on the event loop by GET .../stats.
+    cv_n_plus_one: bool = False
+    cv_slow_stats_ms: int = Field(default=0, ge=0, le=60_000)
 
     @field_validator("database_url")
     @classmethod
@@ -126,6 +130,8 @@ def refusal(error: ErrorDetails) -> SettingsError:
         )
     if field == "app_env":
         return SettingsError(f"APP_ENV={value!r} is unknown", f"use one of {', '.join(APP_ENVS)}")
+    if error["type"] == "bool_parsing":
+        return SettingsError(f"{name}={value!r} is not a yes or no", f"set {name} to 1 or 0")
     low, high = limits(field)
     if error["type"] in ("int_parsing", "int_type", "int_from_float"):
         return SettingsError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,7 +11,7 @@ from sqlalchemy import CursorResult, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import active_cycling_types, dialect_insert
-from backend.deps import CurrentViewer, OptionalViewer, SessionDep
+from backend.deps import CurrentViewer, OptionalViewer, SessionDep, SettingsDep
 from backend.errors import APIError, forbidden, user_not_found, validation
 from backend.models import (
     Achievement,
@@ -119,8 +120,19 @@ async def update_profile(
     )
 
 
+def _slow_down_for_testing(ms: int) -> None:
+    """Burn `ms` of CPU on the event loop: the fault of CV_SLOW_STATS_MS, planted on purpose
+    for the harness's tests (a profile names this function; every other request waits)."""
+    # CPU time, not wall time: on a busy host the burn still costs the figure asked for
+    deadline = time.thread_time() + ms / 1000
+    while time.thread_time() < deadline:
+        sum(i * i for i in range(200))  # work, not a sleep: the CPU is busy the whole time
+
+
 @router.get("/users/{username}/stats")
-async def get_stats(username: str, session: SessionDep) -> JSONResponse:
+async def get_stats(username: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    if settings.cv_slow_stats_ms:
+        _slow_down_for_testing(settings.cv_slow_stats_ms)
     user = await find_user(session, username)
     stats = await load_or_create_stats(session, user.id)
     return envelope(stats_object(stats))

@@ -12,7 +12,11 @@ under a name. Comparing a run against it, per benchmark:
                          inside it: reported, not failed
             same         otherwise
 
-Only regressions fail the gate.
+Only regressions fail the gate, and more queries. Where both runs measured a benchmark's
+database cost (pg_stat_statements, in benchmark.json's extra_info), its queries per call are
+compared exactly: they are counts, free of timing noise, so any more than the baseline's
+(an added query, an N+1) fails the gate whatever the timings say. Baseline and run should
+use the same rounds: a count that varies between calls is an average over them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.bench.suite.support import as_count
 from harness.console import Column, Table
 from harness.errors import ConfigError
 
@@ -50,6 +55,16 @@ def samples_of(bench_json: dict[str, Any]) -> dict[str, list[float]]:
         data = (bench.get("stats") or {}).get("data")
         if isinstance(data, list) and data:
             out[str(bench["name"])] = [float(s) * 1000 for s in data]
+    return out
+
+
+def queries_of(bench_json: dict[str, Any]) -> dict[str, float]:
+    """Per benchmark name: its queries per call, where the suite measured them."""
+    out: dict[str, float] = {}
+    for bench in bench_json.get("benchmarks", []):
+        db = (bench.get("extra_info") or {}).get("db")
+        if isinstance(db, dict) and isinstance(db.get("queries"), int | float):
+            out[str(bench["name"])] = float(db["queries"])
     return out
 
 
@@ -119,10 +134,12 @@ def compare(
 ) -> list[dict[str, Any]]:
     """One row per benchmark in either run; `tolerances` maps names to fractions."""
     base, cur = samples_of(baseline), samples_of(current)
+    base_queries, cur_queries = queries_of(baseline), queries_of(current)
     rows = []
     for name in sorted(set(base) | set(cur)):
         tolerance = tolerances.get(name, DEFAULT_TOLERANCE)
         row: dict[str, Any] = {"name": name, "tolerance": tolerance}
+        row.update(query_figures(base_queries.get(name), cur_queries.get(name)))
         if name not in cur or name not in base:
             row["verdict"] = "missing" if name not in cur else "new"
             rows.append(row)
@@ -150,8 +167,29 @@ def compare(
     return rows
 
 
+def query_figures(baseline: float | None, current: float | None) -> dict[str, Any]:
+    """The queries per call of both runs, and whether this run makes more (exactly: counts)."""
+    return {
+        "baseline_queries": baseline,
+        "current_queries": current,
+        "more_queries": baseline is not None and current is not None and current > baseline,
+    }
+
+
 def gate_failed(rows: list[dict[str, Any]]) -> bool:
-    return any(r["verdict"] == "regression" for r in rows)
+    return any(r["verdict"] == "regression" or r.get("more_queries") for r in rows)
+
+
+def _gate_line(rows: list[dict[str, Any]]) -> str:
+    reasons = [
+        reason
+        for reason, hit in (
+            ("regression", any(r["verdict"] == "regression" for r in rows)),
+            ("more queries", any(r.get("more_queries") for r in rows)),
+        )
+        if hit
+    ]
+    return "gate: " + (f"FAIL ({', '.join(reasons)})" if reasons else "PASS")
 
 
 def comparison_table(rows: list[dict[str, Any]], name: str) -> Table:
@@ -165,16 +203,19 @@ def comparison_table(rows: list[dict[str, Any]], name: str) -> Table:
             Column("ratio", "right", width=6),
             Column("band", "right", width=13),
             Column("tol", "right", width=5),
+            Column("queries", "right", width=7),
             Column("verdict", gap=2),
         ),
         rows=tuple(_comparison_row(r) for r in rows),
-        footer=("gate: " + ("FAIL (regression)" if gate_failed(rows) else "PASS"),),
+        footer=(_gate_line(rows),),
     )
 
 
 def _comparison_row(r: dict[str, Any]) -> tuple[str, ...]:
+    queries = _queries_cell(r.get("baseline_queries"), r.get("current_queries"))
+    verdict = r["verdict"] + ("; MORE QUERIES per call" if r.get("more_queries") else "")
     if "ratio" not in r:
-        return (r["name"], "-", "-", "-", "-", "-", r["verdict"])
+        return (r["name"], "-", "-", "-", "-", "-", queries, verdict)
     return (
         r["name"],
         f"{r['baseline_median_ms']:.2f}",
@@ -182,5 +223,16 @@ def _comparison_row(r: dict[str, Any]) -> tuple[str, ...]:
         f"{r['ratio']:.2f}",
         f"{r['band'][0]:.2f}-{r['band'][1]:.2f}",
         f"{r['tolerance']:.0%}",
-        r["verdict"],
+        queries,
+        verdict,
     )
+
+
+def _queries_cell(baseline: float | None, current: float | None) -> str:
+    """Queries per call: `5` when both runs agree, `5->25` when they do not, `-` unmeasured."""
+    if baseline is None or current is None:
+        alone = current if current is not None else baseline
+        return as_count(alone) if alone is not None else "-"
+    if baseline == current:
+        return as_count(current)
+    return f"{as_count(baseline)}->{as_count(current)}"

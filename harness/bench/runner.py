@@ -3,7 +3,8 @@
 The suite runs in a pytest subprocess, so its timings are not disturbed by the harness and a
 crash in it cannot take the harness down. It writes, in the run folder:
   benchmark.json   pytest-benchmark's JSON (github-action-benchmark's `pytest` format), with
-                   every round's time, machine and commit info
+                   every round's time, machine and commit info; per benchmark, its database
+                   cost per call in extra_info["db"] (or why not, in extra_info["db_note"])
   bench-junit.xml  one test case per benchmark (failures carry the reason)
   bench.log        pytest's output
 The database password never reaches these files: pytest's output is masked line by line as
@@ -28,10 +29,11 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, Field
 
 from harness.bench.gate import DEFAULT_TOLERANCE
-from harness.bench.suite.support import p95
+from harness.bench.suite.support import as_count, p95
 from harness.config_file import FILE_MODEL, read_toml, validate_file
 from harness.console import Column, Table
 from harness.errors import ConfigError
+from harness.record import DbCost
 
 SUITE = Path(__file__).resolve().parent / "suite"
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "targets.toml"
@@ -57,11 +59,13 @@ class BenchRequest:
 
 
 class Benchmark(BaseModel):
-    """A `[benchmarks.<name>]` table: the p95 it must stay under, and its own tolerance."""
+    """A `[benchmarks.<name>]` table: the p95 it must stay under, its own tolerance, and the
+    statements a call may cost the database (pg_stat_statements counts: exact, so no slack)."""
 
     model_config = FILE_MODEL
     p95_ms: float = Field(gt=0)
     tolerance: float | None = Field(None, gt=0, lt=1)
+    max_queries: int | None = Field(None, ge=0)
 
 
 class TargetDefaults(BaseModel):
@@ -81,6 +85,10 @@ class BenchTargets(BaseModel):
     def target_of(self, name: str) -> float | None:
         bench = self.benchmarks.get(name)
         return bench.p95_ms if bench else None
+
+    def max_queries_of(self, name: str) -> int | None:
+        bench = self.benchmarks.get(name)
+        return bench.max_queries if bench else None
 
     def tolerance_of(self, name: str) -> float:
         bench = self.benchmarks.get(name)
@@ -179,6 +187,8 @@ def run_suite(request: BenchRequest, progress: Progress) -> dict[str, Any]:
             f"the benchmark suite did not run (pytest exit {returncode})",
             f"see {request.run_dir / 'bench.log'}",
         )
+    for note in db_notes(json_path):
+        progress(f"bench: {note}")
     return summarise(json_path, junit_path, seconds, request, targets)
 
 
@@ -275,6 +285,28 @@ def _outcomes(junit_path: Path) -> dict[str, tuple[str, str]]:
     return outcomes
 
 
+def _extra_infos(json_path: Path) -> dict[str, dict[str, Any]]:
+    """Per benchmark name: the extra_info the suite wrote into benchmark.json."""
+    if not json_path.exists():
+        return {}
+    benches = json.loads(json_path.read_text()).get("benchmarks", [])
+    return {str(b["name"]): b.get("extra_info") or {} for b in benches}
+
+
+def db_notes(json_path: Path) -> list[str]:
+    """Why a database cost is missing or approximate, each reason once."""
+    notes = (str(e["db_note"]) for e in _extra_infos(json_path).values() if e.get("db_note"))
+    return list(dict.fromkeys(notes))
+
+
+def db_cost(extra_info: dict[str, Any]) -> dict[str, Any] | None:
+    """The suite's database cost per call, as the record keeps it; None if not measured."""
+    raw = extra_info.get("db")
+    if raw is None:
+        return None
+    return DbCost.model_validate(raw).model_dump()
+
+
 def summarise(
     json_path: Path,
     junit_path: Path,
@@ -295,6 +327,8 @@ def summarise(
             "message": message,
             "target_p95_ms": targets.target_of(name),
             "tolerance": targets.tolerance_of(name),
+            "db": db_cost(bench.get("extra_info") or {}) if bench is not None else None,
+            "max_queries": targets.max_queries_of(name),
         }
         if bench is not None:
             data = [s * 1000 for s in bench["stats"]["data"]]
@@ -340,6 +374,9 @@ def bench_table(summary: dict[str, Any]) -> Table:
             Column("median", "right", width=8),
             Column("p95", "right", width=8),
             Column("target", "right", width=7),
+            Column("queries", "right", width=7),
+            Column("max q", "right", width=5),
+            Column("rows", "right", width=6),
             Column("result", gap=2),
         ),
         rows=tuple(_bench_row(r) for r in summary["benchmarks"]),
@@ -356,9 +393,13 @@ def _bench_row(r: dict[str, Any]) -> tuple[str, ...]:
     else:
         figures = ("-",) * 4
     target = f"{r['target_p95_ms']:.0f}" if r.get("target_p95_ms") else "-"
+    db = r.get("db")
+    queries = as_count(db["queries"]) if db else "-"
+    rows = as_count(db["rows"]) if db else "-"
+    limit = str(r["max_queries"]) if r.get("max_queries") is not None else "-"
     result = {"passed": "ok", "skipped": "not run"}.get(r["outcome"], r["outcome"].upper())
     if r.get("unstable"):
         result += " (unstable: IQR > 20 % of median)"
     if r["message"] and r["outcome"] != "passed":
         result += f": {r['message']}"
-    return (r["name"], *figures, target, result)
+    return (r["name"], *figures, target, queries, limit, rows, result)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 PASSWORD = "Str0ng!Passw0rd"
 LONG_TEXT = "A long day along the coast, with wind from the north and a ferry at the end. " * 2
@@ -102,3 +105,21 @@ def assert_error(
     assert body["error"]["message"], body
     if field is not None:
         assert body["error"].get("field") == field, body
+
+
+@contextmanager
+def count_queries(client: httpx.AsyncClient) -> Iterator[list[str]]:
+    """The statements the app behind `client` sends while the block runs (BEGIN and PRAGMA
+    left out)."""
+    statements: list[str] = []
+    engine = client.app.state.engine.sync_engine  # type: ignore[attr-defined]
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
-from tests.backend.api import Account, account, assert_error, create_trip, publish, trip_body
+from tests.backend.api import (
+    Account,
+    account,
+    assert_error,
+    count_queries,
+    create_trip,
+    publish,
+    trip_body,
+)
 
 
 async def test_create_trip_shape(client: httpx.AsyncClient) -> None:
@@ -206,22 +211,6 @@ async def test_personal_feed_shows_followed_users(client: httpx.AsyncClient) -> 
     assert {t["author"]["username"] for t in body["trips"]} == {friend.username}
     assert all(t["author"]["is_following"] for t in body["trips"])
     assert_error(await client.get("/feed"), 401, "UNAUTHORIZED")
-
-
-@contextmanager
-def count_queries(client: httpx.AsyncClient) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = client.app.state.engine.sync_engine  # type: ignore[attr-defined]
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def _queries(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> int:

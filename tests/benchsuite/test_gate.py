@@ -18,6 +18,7 @@ from harness.bench import (
     save_baseline,
 )
 from harness.errors import ConfigError
+from harness.record import ComparisonRow
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEALTH, LOGIN, FEED = (
@@ -108,3 +109,56 @@ def test_a_broken_benchmark_file_is_a_clear_error(
     with pytest.raises(ConfigError):
         save_baseline(path, tmp_path / "baselines", "x", None)
     assert not (tmp_path / "baselines").exists()
+
+
+def with_queries(bench_json: dict[str, Any], queries: dict[str, float]) -> dict[str, Any]:
+    """The run with a database cost per call (as the suite writes it) on some benchmarks."""
+    body = json.loads(json.dumps(bench_json))
+    for bench in body["benchmarks"]:
+        if bench["name"] in queries:
+            q = queries[bench["name"]]
+            bench["extra_info"]["db"] = {
+                "calls": 30,
+                "queries": q,
+                "rows": q,
+                "shared_hit": 2 * q,
+                "shared_read": 0.0,
+                "exec_ms": 0.1,
+                "statements": [],
+            }
+    return body
+
+
+def test_more_queries_per_call_fail_the_gate_whatever_the_timings() -> None:
+    """Counts compare exactly: one more query per call fails, even on the very same rounds."""
+    base = with_queries(fixture("baseline"), {HEALTH: 0, LOGIN: 7, FEED: 4})
+    now = with_queries(fixture("baseline"), {HEALTH: 0, LOGIN: 7, FEED: 5})
+    rows = {r["name"]: r for r in compare(base, now, {})}
+    assert {name: r["verdict"] for name, r in rows.items()} == dict.fromkeys(rows, "same")
+    assert [name for name, r in rows.items() if r["more_queries"]] == [FEED]
+    assert (rows[FEED]["baseline_queries"], rows[FEED]["current_queries"]) == (4, 5)
+    assert rows[LOGIN]["baseline_queries"] == rows[LOGIN]["current_queries"] == 7
+    assert gate_failed(list(rows.values()))
+    assert ComparisonRow.model_validate(rows[FEED]).more_queries  # results.json takes the rows
+    lines = comparison_table(list(rows.values()), "base").plain_lines()
+    feed = next(line for line in lines if line.startswith(FEED))
+    assert "4->5" in feed and "MORE QUERIES" in feed
+    assert lines[-1] == "gate: FAIL (more queries)"
+
+
+def test_fewer_or_unmeasured_queries_do_not_fail_the_gate() -> None:
+    base = with_queries(fixture("baseline"), {HEALTH: 1, LOGIN: 7.0333})
+    now = with_queries(fixture("baseline"), {HEALTH: 0, FEED: 9})  # LOGIN not measured now
+    rows = compare(base, now, {})
+    assert not gate_failed(rows) and not any(r["more_queries"] for r in rows)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name[LOGIN]["current_queries"] is None and by_name[FEED]["baseline_queries"] is None
+    assert comparison_table(rows, "base").plain_lines()[-1] == "gate: PASS"
+
+
+def test_a_saved_baseline_keeps_the_query_counts(tmp_path: Path) -> None:
+    run = tmp_path / "benchmark.json"
+    run.write_text(json.dumps(with_queries(fixture("baseline"), {FEED: 4})))
+    saved = read_bench_json(save_baseline(run, tmp_path / "baselines", "main", None))
+    rows = compare(saved, with_queries(fixture("baseline"), {FEED: 24}), {})
+    assert [r["name"] for r in rows if r["more_queries"]] == [FEED]

@@ -53,6 +53,9 @@ def test_every_benchmark_measures_and_writes_github_action_benchmark_json(
     assert {r["outcome"] for r in rows} == {"passed"}
     assert all(r["min_ms"] <= r["median_ms"] <= r["p95_ms"] <= r["max_ms"] for r in rows)
     assert (run_dir / "bench-junit.xml").exists() and (run_dir / "bench-table.txt").exists()
+    # SQLite has no pg_stat_statements: no database cost, said once, and nothing fails for it
+    assert all(r["db"] is None for r in rows)
+    assert err.count("bench: SQLite has no pg_stat_statements: database cost not measured") == 1
 
 
 def test_a_benchmark_over_its_target_fails_the_run(local_stack: Path, tmp_path: Path) -> None:

@@ -31,6 +31,26 @@ def test_the_default_targets_are_the_guides() -> None:
     assert targets.target_of("test_not_in_the_file") is None
 
 
+def test_the_default_query_limits_are_the_reference_backends_exact_counts() -> None:
+    """Measured on the reference backend (PostgreSQL, pg_stat_statements), no slack."""
+    targets = load_targets(None)
+    limits = {name: targets.max_queries_of(name) for name in benchmark_names()}
+    assert limits == {
+        "test_health_endpoint_latency": 0,
+        "test_login_endpoint_latency": 7,
+        "test_token_refresh_latency": 5,
+        "test_public_feed_latency_empty": 4,
+        "test_public_feed_latency_with_data": 4,
+        "test_create_trip_latency": 19,
+        "test_publish_trip_latency": 14,
+        "test_user_trips_latency_with_data": 5,
+        "test_user_lookup_by_username": 1,
+        "test_trip_query_with_relationships": 4,
+        "test_password_hashing_latency": None,  # no database in these two
+        "test_password_verification_latency": None,
+    }
+
+
 def test_the_default_tolerance_applies_where_a_benchmark_gives_none(tmp_path: Path) -> None:
     path = tmp_path / "targets.toml"
     path.write_text(DEFAULT_TARGETS.read_text().replace("tolerance = 0.15", "tolerance = 0.05"))
@@ -70,7 +90,9 @@ Edit = Callable[[str], str]
         ),
         (
             lambda t: (
-                t.replace("[benchmarks.test_health_endpoint_latency]\np95_ms = 200", "")
+                t.replace(
+                    "[benchmarks.test_health_endpoint_latency]\np95_ms = 200\nmax_queries = 0", ""
+                )
                 + "\n[benchmarks]\ntest_health_endpoint_latency = 200\n"
             ),
             f"{HEALTH} must be a table",
@@ -88,10 +110,29 @@ Edit = Callable[[str], str]
             lambda t: t.replace("tolerance = 0.25", "tolerance = 0", 1),
             f"{HASHING}.tolerance must be a number greater than 0 and less than 1",
         ),
+        # max_queries: a whole number, 0 or more (a count, so no fraction and no string)
+        (
+            lambda t: t.replace("max_queries = 0", "max_queries = 1.5", 1),
+            f"{HEALTH}.max_queries must be a whole number at least 0",
+        ),
+        (
+            lambda t: t.replace("max_queries = 0", 'max_queries = "4"', 1),
+            f"{HEALTH}.max_queries must be a whole number at least 0",
+        ),
+        (
+            lambda t: t.replace("max_queries = 0", "max_queries = -1", 1),
+            f"{HEALTH}.max_queries must be a whole number at least 0",
+        ),
+        (
+            lambda t: t.replace("max_queries = 0", "max_query = 0", 1),
+            f'unknown key "max_query" in {HEALTH}',
+        ),
         # a required key or table missing
         (lambda t: t.replace("p95_ms = 200", "", 1), f'missing key "p95_ms" in {HEALTH}'),
         (
-            lambda t: t.replace("[benchmarks.test_login_endpoint_latency]\np95_ms = 500", ""),
+            lambda t: t.replace(
+                "[benchmarks.test_login_endpoint_latency]\np95_ms = 500\nmax_queries = 7", ""
+            ),
             "gives no target for test_login_endpoint_latency",
         ),
         (lambda t: "[defaults]\ntolerance = 0.1\n", "has no [benchmarks.<name>] tables"),

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.bench.suite.dbcost import Probe, open_probe
 from harness.bench.suite.support import (
     EMAIL_DOMAIN,
     PASSWORD,
@@ -83,3 +84,12 @@ def database(settings: Settings) -> Iterator[Database]:
     db = Database(settings.dsn)
     yield db
     db.close()
+
+
+@pytest.fixture(scope="session")
+def dbcost(settings: Settings) -> Iterator[Probe]:
+    """The database's pg_stat_statements, to cost each call; without it, a probe with a note
+    (never a skip: the timings stand on their own)."""
+    probe = open_probe(settings.dsn)
+    yield probe
+    probe.close()

@@ -3,12 +3,14 @@
 The suite is run by `harness bench` (harness.bench.runner), which sets:
   CV_BENCH_TARGET         the backend's base URL
   CV_BENCH_DSN            the stack's database (postgresql://... or sqlite:///...), optional
-  CV_BENCH_TARGETS        the targets TOML (p95 per benchmark)
+  CV_BENCH_TARGETS        the targets TOML (p95 per benchmark, max_queries where given)
   CV_BENCH_ROUNDS         measured rounds per benchmark; CV_BENCH_WARMUP warm-up rounds
   CV_BENCH_BCRYPT_ROUNDS  the backend's bcrypt cost, for the hashing benchmarks
 
 Everything a benchmark needs is created through the API here, outside the timed part, and
 every request's status is checked: a benchmark never times something that did not happen.
+Where the database has pg_stat_statements, each benchmark's timed calls are also costed in
+statements, rows and blocks per call (dbcost.py), written to benchmark.json's extra_info.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
+
+from harness.bench.suite.dbcost import Probe
 
 PASSWORD = "Bench!Rider1234"  # noqa: S105 -- the benchmark's own throwaway accounts
 # Not .test/.invalid/.local: a strict validator (email-validator) refuses those with 400.
@@ -84,6 +88,10 @@ class Settings:
     def p95_target_ms(self, name: str) -> float:
         return float(self.targets["benchmarks"][name]["p95_ms"])
 
+    def max_queries(self, name: str) -> int | None:
+        limit = self.targets["benchmarks"][name].get("max_queries")
+        return int(limit) if limit is not None else None
+
 
 @dataclass
 class Account:
@@ -140,11 +148,15 @@ def measure(
     target: Callable[..., Any],
     setup: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]] | None = None,
     rounds: int | None = None,
+    db: Probe | None = None,
 ) -> None:
-    """Time `target` once per round; fail when the p95 of the rounds is over the target."""
+    """Time `target` once per round; fail when the p95 of the rounds is over the target, or
+    (with `db`, the database the target uses) when a call costs more queries than allowed."""
+    meter = db.meter(settings.warmup) if db is not None and db.available else None
     benchmark.pedantic(
         target,
-        setup=setup,
+        setup=meter.setup(setup) if meter is not None else setup,
+        teardown=meter.teardown if meter is not None else None,
         rounds=rounds or settings.rounds,
         warmup_rounds=settings.warmup,
         iterations=1,
@@ -155,4 +167,34 @@ def measure(
     benchmark.extra_info.update(
         {"p95_ms": round(observed, 3), "target_p95_ms": limit, "passed": observed <= limit}
     )
-    assert observed <= limit, f"p95 {observed:.1f} ms is over the target {limit:.0f} ms"
+    problems = []
+    if observed > limit:
+        problems.append(f"p95 {observed:.1f} ms is over the target {limit:.0f} ms")
+    if db is not None:
+        cost, note = meter.cost() if meter is not None else (None, db.note)
+        if cost is not None:
+            benchmark.extra_info["db"] = cost
+        if note is not None:
+            benchmark.extra_info["db_note"] = note
+        over = too_many_queries(cost, settings.max_queries(name))
+        if over:
+            benchmark.extra_info["passed"] = False
+            problems.append(over)
+    assert not problems, "; ".join(problems)
+
+
+def too_many_queries(cost: dict[str, Any] | None, limit: int | None) -> str | None:
+    """Why a call's queries are over the limit, naming the most executed statement; None when
+    they are not (or were not measured)."""
+    if cost is None or limit is None or cost["queries"] <= limit:
+        return None
+    message = f"{as_count(cost['queries'])} queries per call > max_queries {limit}: an N+1?"
+    if cost["statements"]:
+        top = cost["statements"][0]
+        message += f" top statement: {top['query'][:120]} x{as_count(top['calls'])} per call"
+    return message
+
+
+def as_count(value: float) -> str:
+    """A per-call count as read: 5, or 10.03 when the calls did not all cost the same."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"

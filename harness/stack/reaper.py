@@ -91,7 +91,9 @@ def orphaned_load_generators(client: docker.DockerClient) -> list[Any]:
         labels = dict(container.labels or {})
         owner = owner_of(labels)
         # Only what a harness command started (it names its owner): never others' containers.
-        if labels.get(ROLE, "").startswith("locust") and owner is not None and not owner.alive():
+        # the load generator, and the profiler sidecar beside the backend during a load
+        role = labels.get(ROLE, "")
+        if role.startswith(("locust", "profiler")) and owner is not None and not owner.alive():
             found.append(container)
     return found
 

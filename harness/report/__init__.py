@@ -1,7 +1,8 @@
 """The report: index.html, summary.md and junit.xml built from one run folder's saved files.
 
-It reads only what the run saved (results.json, Locust's history, the monitor samples),
-so it works offline from a folder copied to another machine, and imports no other phase.
+It reads only what the run saved (results.json, Locust's history, the monitor samples, the
+profile's summary), so it works offline from a folder copied to another machine, and imports
+no other phase. Its charts are drawn by plotly, whose script the page carries inline.
 """
 
 from __future__ import annotations

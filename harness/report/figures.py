@@ -46,6 +46,14 @@ def ms(value: object) -> str:
     return f"{figure:.3f}"
 
 
+def per_call(value: object) -> str:
+    """A count per call: whole numbers as they are (3), others to two decimals (2.50)."""
+    figure = finite(value)
+    if figure is None:
+        return MISSING
+    return f"{figure:,.0f}" if figure.is_integer() else f"{figure:,.2f}"
+
+
 def percent(fraction: object) -> str:
     """A fraction (0.0123) as a percentage (1.23 %)."""
     figure = finite(fraction)

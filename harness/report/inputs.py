@@ -1,4 +1,4 @@
-"""Reading one run folder's saved files: results.json, Locust's history, the monitor samples.
+"""Reading one run folder's saved files: results.json, Locust's history, monitors, the profile.
 
 Only results.json is required, and it is read as the run record (harness.record): a file
 that does not fit the model is a ConfigError, so the renderers trust what they are given.
@@ -23,6 +23,8 @@ from harness.report.redact import redact, redact_text
 LOCUST_HISTORY = "locust_stats_history.csv"
 CONTAINERS = "monitor/containers.jsonl"
 POSTGRES = "monitor/postgres.jsonl"
+HOST = "monitor/host.jsonl"
+PROFILE_SUMMARY = "profile/summary.json"  # where the profiler writes it when the record is silent
 TOP_QUERIES = "monitor/pg_top_queries.json"
 SERVICE_LOGS = "services"  # the tail of each service that crashed or restarted during the load
 LOG_TAIL_MAX_CHARS = 20_000
@@ -50,6 +52,8 @@ class RunFolder:
     containers: list[dict[str, Any]] | None = None
     postgres: list[dict[str, Any]] | None = None
     top_queries: list[dict[str, Any]] | None = None
+    host: list[dict[str, Any]] | None = None  # the host's CPU split by who used it, 1 Hz
+    profile: dict[str, Any] | None = None  # profile/summary.json: the flame tree and top functions
     service_logs: dict[str, str] = field(default_factory=dict)  # service -> its log's tail
     # file -> what could not be read of it (a crash mid-write leaves half a line)
     unreadable: dict[str, str] = field(default_factory=dict)
@@ -62,6 +66,7 @@ def read_run(run_dir: Path) -> RunFolder:
     history = _read_history(run_dir, unreadable)
     containers = _read_jsonl(run_dir, CONTAINERS, unreadable, required=("t", "container"))
     postgres = _read_jsonl(run_dir, POSTGRES, unreadable, required=("t",))
+    host = _read_jsonl(run_dir, HOST, unreadable, required=("t",))
     return RunFolder(
         path=run_dir,
         results=results,
@@ -69,6 +74,8 @@ def read_run(run_dir: Path) -> RunFolder:
         containers=containers,
         postgres=postgres,
         top_queries=_read_top_queries(run_dir, unreadable),
+        host=host,
+        profile=_read_profile(run_dir, results, unreadable),
         service_logs=_read_service_logs(run_dir, results),
         unreadable=unreadable,
     )
@@ -166,6 +173,37 @@ def _read_top_queries(run_dir: Path, unreadable: dict[str, str]) -> list[dict[st
         return None
     queries: list[dict[str, Any]] = redact([q for q in data if isinstance(q, dict)])
     return queries
+
+
+def _inside(run_dir: Path, relative: str) -> Path | None:
+    """`relative` under `run_dir`, or None when it points outside the run folder."""
+    path = (run_dir / relative).resolve()
+    return path if path.is_relative_to(run_dir.resolve()) else None
+
+
+def _read_profile(
+    run_dir: Path, results: RunRecord, unreadable: dict[str, str]
+) -> dict[str, Any] | None:
+    """The profile's summary (flame tree, top functions), when the run recorded a profile."""
+    profile = results.profile
+    if profile is None or profile.status != "recorded":
+        return None
+    label = profile.summary or PROFILE_SUMMARY
+    path = _inside(run_dir, label)
+    if path is None:
+        unreadable[label] = "outside the run folder; left out"
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        unreadable[label] = "not a JSON object (a profile summary); left out"
+        return None
+    summary: dict[str, Any] = redact(data)
+    return summary
 
 
 def _read_service_logs(run_dir: Path, results: RunRecord) -> dict[str, str]:

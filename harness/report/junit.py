@@ -1,10 +1,13 @@
 """junit.xml: one test case per SLO row and per benchmark, so CI shows what failed by name.
 
-Suites: "slo" (classname slo, name "METHOD /path [group]"), "bench" (classname bench),
+Suites: "invalid" (one case per reason an INVALID run's numbers describe the test bed, each
+an <error type="invalid">: the run could not be judged, which is not a failure of the
+backend), "slo" (classname slo, name "METHOD /path [group]"), "bench" (classname bench),
 "users" (one case: the users the load planned against those it reached, failing when it fell
 short, with the first start error) and, when a stack service crashed or restarted during the
 load, "services" (one failing case each). A failing case carries observed against target in
-its failure message; an SLO case also lists its endpoint's failures by status and message. A
+its failure message; an SLO case also lists its endpoint's failures by status and message,
+and the diagnosed causes that name its endpoint (or that no cause was found). A
 run that failed without any failing row (no requests at all, say) gets a failing "run" case,
 so a CI reading only this file never sees green for a red run.
 """
@@ -14,7 +17,17 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from harness.record import BenchRow, ComparisonRow, FailureGroup, Incident, SloRow, UserCounts
+from harness.record import (
+    BenchRow,
+    ComparisonRow,
+    FailureGroup,
+    Incident,
+    InvalidReason,
+    RunRecord,
+    SloRow,
+    UserCounts,
+)
+from harness.report.diagnosis import NO_CAUSE, cause_lines, causes_of, invalid_lines
 from harness.report.figures import ms, percent
 from harness.report.inputs import RunFolder
 from harness.report.overview import failure_line, incident_line, reasons, users_line
@@ -24,7 +37,20 @@ from harness.report.tables import bench_rows, compared_rows, slo_name, slo_rows
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _slo_case(row: SloRow, failures: list[FailureGroup]) -> ET.Element:
+def _why(record: RunRecord, endpoint: str) -> list[str]:
+    """The diagnosed causes that name `endpoint`, as text for its failing SLO case."""
+    if record.causes is None:
+        return []  # not diagnosed
+    if not record.causes:
+        return ["", f"why: {NO_CAUSE.lower()}"]
+    lines: list[str] = []
+    for cause in causes_of(record, endpoint):
+        first, *rest = cause_lines(cause)
+        lines += ["", f"why: {first}", *(f"  {line}" for line in rest)]
+    return lines
+
+
+def _slo_case(row: SloRow, failures: list[FailureGroup], why: list[str]) -> ET.Element:
     case = ET.Element("testcase", classname="slo", name=slo_name(row), time="0")
     target = f"{ms(row.target_p95_ms)} ms" if row.target_p95_ms else "none"
     observed = (
@@ -37,7 +63,15 @@ def _slo_case(row: SloRow, failures: list[FailureGroup]) -> ET.Element:
     else:
         failure = ET.SubElement(case, "failure", message=f"{row.reason or 'failed'}: {observed}")
         failure.set("type", "SloFailure")
-        failure.text = detail
+        failure.text = "\n".join([detail, *why])
+    return case
+
+
+def _invalid_case(reason: InvalidReason) -> ET.Element:
+    case = ET.Element("testcase", classname="invalid", name=reason.code, time="0")
+    error = ET.SubElement(case, "error", message=reason.message)
+    error.set("type", "invalid")
+    error.text = "\n".join(invalid_lines(reason))
     return case
 
 
@@ -111,9 +145,17 @@ def _suite(name: str, cases: list[ET.Element], seconds: float) -> ET.Element:
 def render_junit(run: RunFolder) -> str:
     record = run.results
     suites: list[ET.Element] = []
+    invalid = [_invalid_case(r) for r in record.invalid]
+    if invalid:
+        suites.append(_suite("invalid", invalid, 0.0))
     failures = record.failures or []
     slo = [
-        _slo_case(r, [f for f in failures if f.endpoint == r.endpoint]) for r in slo_rows(record)
+        _slo_case(
+            r,
+            [f for f in failures if f.endpoint == r.endpoint],
+            _why(record, r.endpoint),
+        )
+        for r in slo_rows(record)
     ]
     if slo:
         shape = record.run.shape
@@ -128,7 +170,7 @@ def render_junit(run: RunFolder) -> str:
     services = [_incident_case(i) for i in record.incidents or []]
     if services:
         suites.append(_suite("services", services, 0.0))
-    cases = slo + users + bench + services
+    cases = invalid + slo + users + bench + services
     failing = any(c.find("failure") is not None or c.find("error") is not None for c in cases)
     if record.verdict != "PASS" and not failing:
         case = ET.Element("testcase", classname="run", name="verdict", time="0")

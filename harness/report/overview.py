@@ -23,8 +23,15 @@ from harness.report.tables import bench_rows, slo_rows
 
 
 def reasons(record: RunRecord) -> list[str]:
-    """One line per part of the verdict: incidents, SLO rows, benchmarks, the baseline gate."""
-    lines = [f"service incident: {incident_line(i)}" for i in record.incidents or []]
+    """One line per part of the verdict: validity, incidents, SLO rows, benchmarks, the gate."""
+    lines = []
+    if record.invalid:
+        count = len(record.invalid)
+        lines.append(
+            f"not judged: {count} reason{'s' if count != 1 else ''} the numbers describe the "
+            "test bed rather than the backend"
+        )
+    lines += [f"service incident: {incident_line(i)}" for i in record.incidents or []]
     if record.users is not None:
         lines.append(users_line(record.users))
     rows = slo_rows(record)

@@ -1,23 +1,32 @@
-"""index.html: one self-contained page, verdict first, charts drawn from JSON embedded in it.
+"""index.html: one self-contained page, verdict first, charts drawn by plotly.js inlined in it.
 
 Every piece of text from the run (endpoint names, messages, container names) is escaped
-here; the chart data travels as JSON in a non-executable <script type="application/json">
-with "<", ">" and "&" written as \\u escapes, so no value can close the tag. A
-Content-Security-Policy lets the page run its own script (by hash) and fetch nothing.
+here; the figures travel as JSON in a non-executable <script type="application/json">
+with "<", ">" and "&" written as \\u escapes, so no value can close the tag. plotly.js is
+inlined once, from the installed plotly package. A Content-Security-Policy lets the page run
+those two scripts (by hash) and fetch nothing, so it opens offline as it opens anywhere.
 """
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
 from harness.report.assets import SCRIPT, STYLE, script_hash
+from harness.report.charts import CONFIG, build_charts, plotly_js
+from harness.report.diagnosis import window_line
+from harness.report.diagnosis_page import (
+    invalid_section,
+    profile_section,
+    testbed_section,
+    why_section,
+    window_section,
+)
 from harness.report.inputs import CONTAINERS, LOCUST_HISTORY, POSTGRES, TOP_QUERIES, RunFolder
+from harness.report.markup import embed_json, figure, missing, table_html
 from harness.report.overview import incident_line, metadata, reasons, warnings
-from harness.report.series import by_container, chart_data, connection_states, origin
+from harness.report.series import by_container, connection_states, origin
 from harness.report.tables import (
-    Table,
     bench_table,
     container_table,
     endpoint_table,
@@ -26,55 +35,22 @@ from harness.report.tables import (
     top_queries_table,
 )
 
-MISSING = "not recorded in this run"
-
-
-def embed_json(data: Any) -> str:
-    """JSON safe inside <script>: nothing in it can end the element or start a comment."""
-    raw = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
-    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def table_html(table: Table, cell_class: dict[int, str] | None = None) -> str:
-    extra = cell_class or {}
-
-    def cls(i: int) -> str:
-        names = (["num"] if i in table.numeric else []) + ([extra[i]] if i in extra else [])
-        return f' class="{" ".join(names)}"' if names else ""
-
-    head = "".join(f"<th{cls(i)}>{escape(c)}</th>" for i, c in enumerate(table.columns))
-    body = []
-    for row in table.rows:
-        status = f' class="{escape(row.status)}"' if row.status else ""
-        cells = "".join(f"<td{cls(i)}>{escape(c)}</td>" for i, c in enumerate(row.cells))
-        body.append(f"<tr{status}>{cells}</tr>")
-    return (
-        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-    )
-
-
-def missing(what: str, why: str = "") -> str:
-    return f'<p class="missing">{escape(what)}: {MISSING}{escape(why)}.</p>'
-
-
-def figure(name: str, charts: dict[str, Any]) -> str:
-    spec = charts.get(name)
-    if spec is None:
-        return ""
-    title = escape(str(spec["title"]))
-    return (
-        f"<figure><figcaption>{title}</figcaption>"
-        f'<svg class="chart" data-chart="{escape(name)}" role="img" aria-label="{title}" '
-        'viewBox="0 0 960 330"></svg></figure>'
-    )
+KNEE_NOTE = (
+    '<p class="facts">One point per second of the load, coloured by the users running then '
+    "(faint diamonds: the warm-up; circles: the measured window). Where p95 turns upward while "
+    "requests/s stops growing is the knee: the most load the system takes before requests "
+    "queue. A ramp walks along the curve; a steady load makes one cluster.</p>"
+)
 
 
 def _verdict_section(run: RunFolder) -> str:
     word = run.results.verdict
     items = "".join(f"<li>{escape(line)}</li>" for line in reasons(run.results))
+    window = run.results.window
+    measured = f'<p class="window">{escape(window_line(window))}</p>' if window else ""
     return (
         f'<section id="verdict" class="verdict {word.lower()}">'
-        f'<div class="word">{escape(word)}</div><ul>{items}</ul></section>'
+        f'<div class="word">{escape(word)}</div><div><ul>{items}</ul>{measured}</div></section>'
     )
 
 
@@ -137,7 +113,12 @@ def _failures_section(run: RunFolder) -> str:
 
 def _load_section(run: RunFolder, charts: dict[str, Any]) -> str:
     if run.history:
-        body = figure("throughput", charts) + figure("latency", charts)
+        body = (
+            figure("throughput", charts)
+            + figure("latency", charts)
+            + figure("knee", charts)
+            + (KNEE_NOTE if "knee" in charts else "")
+        )
     else:
         body = missing("Locust history", f" (no {LOCUST_HISTORY})")
     return f'<section id="load"><h2>Load over time</h2>{body}</section>'
@@ -185,6 +166,7 @@ def _database_section(run: RunFolder, charts: dict[str, Any]) -> str:
             figure("db-connections", charts),
             figure("db-transactions", charts),
             figure("db-cache", charts),
+            figure("db-waits", charts),
             _database_facts(run.postgres),
         ]
     else:
@@ -222,16 +204,24 @@ def _meta_section(run: RunFolder) -> str:
 
 
 def render_page(run: RunFolder) -> str:
-    data = chart_data(run)
-    charts: dict[str, Any] = data["charts"]
+    charts = build_charts(run)
+    data = {"config": CONFIG, "charts": {name: c["figure"] for name, c in charts.items()}}
+    # a page without charts (a benchmark-only run) is spared plotly.js's 4.8 MB
+    library = plotly_js() if charts else ""
+    library_tag = f"<script>{library}</script>" if library else ""
+    hashes = [script_hash(library)] if library else []
+    sources = " ".join(f"'{h}'" for h in [*hashes, script_hash()])
     run_id = run.results.run.id
     policy = (
-        f"default-src 'none'; script-src '{script_hash()}'; style-src 'unsafe-inline'; "
-        "img-src data:; base-uri 'none'; form-action 'none'"
+        f"default-src 'none'; script-src {sources}; "
+        "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
     )
     sections = [
         _verdict_section(run),
+        invalid_section(run),
+        why_section(run),
         _slo_section(run),
+        window_section(run),
         _warnings_section(run),
         _incidents_section(run),
         _endpoints_section(run),
@@ -239,6 +229,8 @@ def render_page(run: RunFolder) -> str:
         _load_section(run, charts),
         _resources_section(run, charts),
         _database_section(run, charts),
+        testbed_section(run, charts),
+        profile_section(run, charts),
         _bench_section(run),
         _meta_section(run),
     ]
@@ -257,6 +249,7 @@ def render_page(run: RunFolder) -> str:
 <noscript><p class="missing">The charts need JavaScript; the tables above do not.</p></noscript>
 <footer>Built by <code>harness report</code> from the files saved in this run folder.</footer>
 <script type="application/json" id="report-data">{embed_json(data)}</script>
+{library_tag}
 <script>{SCRIPT}</script>
 </body>
 </html>

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import re
 
+from harness.record import RunRecord
+from harness.report.diagnosis import (
+    NO_CAUSE,
+    cause_lines,
+    invalid_lines,
+    ranked_causes,
+    window_line,
+)
 from harness.report.inputs import RunFolder
 from harness.report.overview import metadata, reasons, warnings
 from harness.report.tables import Table, bench_table, failure_table, slo_table
@@ -20,7 +28,7 @@ ADDRESS = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.)\S+")
 SPECIAL = re.compile(r"([\\`*_\[\]|~<>])")
 SUMMARY_LOG_LINES = 20  # the whole tail is in index.html and the run folder
 BACKTICKS = re.compile(r"`+")  # a log line cannot close a fence longer than any run in it
-HEADLINE = {"PASS": "✅ PASS", "FAIL": "❌ FAIL"}
+HEADLINE = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "INVALID": "⚠️ INVALID"}
 
 
 def _plain(text: str) -> str:
@@ -60,12 +68,44 @@ def table_md(table: Table) -> list[str]:
     return lines
 
 
+def _numbered(title: str, details: list[str]) -> list[str]:
+    """A numbered item in bold, its details a list under it (Markdown numbers each "1.")."""
+    return [
+        f"1. **{md(title)}**",
+        *(f"   {md(d)}" if d.startswith("- ") else f"   - {md(d)}" for d in details),
+    ]
+
+
+def validity_md(record: RunRecord) -> list[str]:
+    """Why the run is INVALID, and why it failed, as Markdown; [] when it says neither."""
+    lines: list[str] = []
+    if record.invalid:
+        lines += ["### Why this run is INVALID", ""]
+        lines.append("Its numbers describe the test bed rather than the system under test.")
+        lines.append("")
+        for reason in record.invalid:
+            lines += _numbered(reason.message, invalid_lines(reason))
+        lines.append("")
+    if record.causes is not None:
+        lines += ["### Why it failed", ""]
+        causes = ranked_causes(record)
+        if not causes:
+            lines.append(f"_{NO_CAUSE}._")
+        for cause in causes:
+            lines += _numbered(cause.summary, cause_lines(cause)[1:])
+        lines.append("")
+    if record.window is not None:
+        lines += [md(window_line(record.window)), ""]
+    return lines
+
+
 def render_summary(run: RunFolder) -> str:
     record = run.results
     meta = dict(metadata(record))
     lines = [f"## {HEADLINE[record.verdict]}: ContraVento run {md(record.run.id)}", ""]
     lines += [f"- {md(reason)}" for reason in reasons(record)]
     lines.append("")
+    lines += validity_md(record)
     lines.append("### SLO (failed rows first)")
     lines.append("")
     slo = slo_table(record)

@@ -18,6 +18,7 @@ from harness.report.figures import (
     mebibytes,
     ms,
     number,
+    per_call,
     percent,
     text,
 )
@@ -137,46 +138,96 @@ def failure_table(record: RunRecord) -> Table | None:
     )
 
 
+BENCH_COLUMNS = ("result", "benchmark", "rounds", "min ms", "median", "p95", "target")
+DB_COLUMNS = ("queries/call", "rows/call", "blocks hit/read per call", "query limit")
+BASELINE_COLUMNS = ("baseline median", "change", "95 % band", "vs baseline")
+ARROW = "\u2192"
+
+
+@dataclass(frozen=True)
+class _BenchColumns:
+    """Which optional column groups the benchmark table has."""
+
+    db: bool  # database cost per call (pg_stat_statements), and the targets' query limits
+    baseline: bool  # deltas to a saved baseline
+    queries: bool  # queries per call against the baseline's
+
+
 def bench_table(record: RunRecord) -> Table | None:
-    """Benchmarks with their targets; with a comparison, the deltas to the baseline too."""
+    """Benchmarks with their targets and database cost; with a comparison, the deltas too."""
     benches = bench_rows(record)
     compared = compared_rows(record)
     if not benches and not compared:
         return None
-    with_baseline = bool(compared)
-    columns: tuple[str, ...] = (
-        "result",
-        "benchmark",
-        "rounds",
-        "min ms",
-        "median",
-        "p95",
-        "target",
+    shown = _BenchColumns(
+        db=any(b.db is not None or b.max_queries is not None for b in benches),
+        baseline=bool(compared),
+        queries=any(
+            c.baseline_queries is not None or c.current_queries is not None or c.more_queries
+            for c in compared.values()
+        ),
     )
-    if with_baseline:
-        columns += ("baseline median", "change", "95 % band", "vs baseline")
-    rows = [_bench_row(b.name, b, compared.pop(b.name, None), with_baseline) for b in benches]
+    columns: tuple[str, ...] = BENCH_COLUMNS
+    columns += DB_COLUMNS if shown.db else ()
+    columns += BASELINE_COLUMNS if shown.baseline else ()
+    columns += (f"queries baseline {ARROW} now",) if shown.queries else ()
+    rows = [_bench_row(b.name, b, compared.pop(b.name, None), shown) for b in benches]
     # in the baseline but not measured in this run
-    rows += [_bench_row(c.name, None, c, with_baseline) for c in compared.values()]
+    rows += [_bench_row(c.name, None, c, shown) for c in compared.values()]
+    text_columns = {"result", "benchmark", "vs baseline"}
     return Table(
         (*columns, "note"),
         tuple(rows),
-        numeric=frozenset(range(2, 10 if with_baseline else 7)),
+        numeric=frozenset(i for i, c in enumerate(columns) if c not in text_columns),
     )
 
 
-def _bench_row(name: str, b: BenchRow | None, c: ComparisonRow | None, with_baseline: bool) -> Row:
+def _db_cells(b: BenchRow | None) -> tuple[str, ...]:
+    db = b.db if b is not None else None
+    if db is None:
+        return (MISSING, MISSING, MISSING, number(b.max_queries if b is not None else None))
+    return (
+        per_call(db.queries),
+        per_call(db.rows),
+        f"{per_call(db.shared_hit)} / {per_call(db.shared_read)}",
+        number(b.max_queries if b is not None else None),
+    )
+
+
+def _baseline_cells(c: ComparisonRow | None) -> tuple[str, ...]:
+    band = c.band if c is not None else None
+    return (
+        ms(c.baseline_median_ms if c is not None else None),
+        delta(c.ratio if c is not None else None),
+        f"{band[0]:.2f}-{band[1]:.2f}x" if band is not None else MISSING,
+        c.verdict if c is not None else MISSING,
+    )
+
+
+def _queries_cell(c: ComparisonRow | None) -> str:
+    if c is None or (c.baseline_queries is None and c.current_queries is None):
+        return MISSING
+    cell = f"{per_call(c.baseline_queries)} {ARROW} {per_call(c.current_queries)}"
+    return cell + (" more queries" if c.more_queries else "")
+
+
+def _bench_row(name: str, b: BenchRow | None, c: ComparisonRow | None, shown: _BenchColumns) -> Row:
     """One benchmark's row; `b` None for one in the baseline that this run did not measure."""
     outcome = b.outcome if b is not None else "not run"
     regression = c is not None and c.verdict == "regression"
+    more_queries = c is not None and c.more_queries
     notes = []
     if b is not None and b.unstable:
         notes.append("unstable: noisy rounds, trust the median less")
+    if more_queries:
+        notes.append("more queries per call than the baseline: the gate fails on it")
     if b is not None and b.message and outcome != "passed":
         notes.append(b.message)
     result = {"passed": "ok"}.get(outcome, outcome.upper())
     if regression and outcome == "passed":
         result = "REGRESSION"
+    elif more_queries and outcome == "passed":
+        result = "MORE QUERIES"
     cells: tuple[str, ...] = (result, name)
     if b is not None:
         cells += (
@@ -188,15 +239,13 @@ def _bench_row(name: str, b: BenchRow | None, c: ComparisonRow | None, with_base
         )
     else:
         cells += (MISSING,) * 5
-    if with_baseline:
-        band = c.band if c is not None else None
-        cells += (
-            ms(c.baseline_median_ms if c is not None else None),
-            delta(c.ratio if c is not None else None),
-            f"{band[0]:.2f}-{band[1]:.2f}x" if band is not None else MISSING,
-            c.verdict if c is not None else MISSING,
-        )
-    if outcome in ("failed", "error") or regression:
+    if shown.db:
+        cells += _db_cells(b)
+    if shown.baseline:
+        cells += _baseline_cells(c)
+    if shown.queries:
+        cells += (_queries_cell(c),)
+    if outcome in ("failed", "error") or regression or more_queries:
         status = "fail"
     elif (b is not None and b.unstable) or outcome != "passed":
         status = "warn"

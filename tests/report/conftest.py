@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.run_folders import BENCH_ONLY, FULL_LOAD, copy_run
+from tests.report.run_folders import BENCH_ONLY, FULL_LOAD, copy_run, diagnosed_run, invalid_run
 
 
 @pytest.fixture
@@ -19,3 +19,15 @@ def full_run(tmp_path: Path) -> Path:
 def bench_run(tmp_path: Path) -> Path:
     """A real benchmark-only run (two failed benchmarks): no Locust or monitor files."""
     return copy_run(BENCH_ONLY, tmp_path)
+
+
+@pytest.fixture
+def diagnosed(tmp_path: Path) -> Path:
+    """The full-load run as issue 15 records it: FAIL with causes, window, host, profile."""
+    return diagnosed_run(tmp_path / "diagnosed")
+
+
+@pytest.fixture
+def invalid(tmp_path: Path) -> Path:
+    """The diagnosed run judged INVALID (a busy host, monitor samples missing)."""
+    return invalid_run(tmp_path / "invalid")

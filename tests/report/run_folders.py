@@ -17,8 +17,18 @@ BENCH_ONLY = FIXTURES / "bench-only"
 # ALTER ROLE in the top queries.
 SECRETS = ("hunter2secret", "jwt-signing-key")
 XSS_NAME = "/search?q=<script>alert(1)</script>"
-# The charts a full run draws, in page order.
-CHARTS = ("throughput", "latency", "cpu", "memory", "db-connections", "db-transactions", "db-cache")
+# The charts a full run draws, in page order; a diagnosed run (issue 15) draws three more.
+CHARTS = (
+    "throughput",
+    "latency",
+    "knee",
+    "cpu",
+    "memory",
+    "db-connections",
+    "db-transactions",
+    "db-cache",
+)
+DIAGNOSED_CHARTS = (*CHARTS, "db-waits", "host-cpu", "flame")
 VALID_CONTAINER_LINES = 244  # containers.jsonl also ends with one line cut short
 
 DATA = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.DOTALL)
@@ -32,7 +42,7 @@ def copy_run(source: Path, into: Path) -> Path:
 
 
 def page_data(html: str) -> dict[str, Any]:
-    """The chart data index.html embeds for its script."""
+    """The figures index.html embeds for plotly: {"config", "charts": {name: figure}}."""
     match = DATA.search(html)
     assert match is not None, "index.html embeds no report-data"
     data: dict[str, Any] = json.loads(match[1])
@@ -131,3 +141,183 @@ FAILURE_GROUPS: list[dict[str, Any]] = [
         "count": 1,
     },
 ]
+
+
+# Issue 15: a load run judged for validity and diagnosed. Its times sit on the full-load
+# fixture's: Locust's history runs from LOAD_START to +60 s.
+LOAD_START = 1795947302.0
+WINDOW: dict[str, Any] = {
+    "start": LOAD_START + 19,
+    "end": LOAD_START + 60,
+    "warmup_s": 19.0,
+    "ramp_measured": False,
+    "users": 50,
+    "starts_done": True,
+    "steady": True,
+    "checks": [
+        {
+            "metric": "rps",
+            "first": 141.2,
+            "last": 137.9,
+            "change": -0.0234,
+            "tau": -0.2,
+            "steady": True,
+        },
+        {
+            "metric": "p95_ms",
+            "first": 150.0,
+            "last": 196.0,
+            "change": 0.3067,
+            "tau": 0.4,
+            "steady": True,
+        },
+        {"metric": "users", "first": 50, "last": 50, "change": 0.0, "tau": None, "steady": True},
+    ],
+}
+WINDOW_LINE = "Measured window: 41 s after a 19 s warm-up (50 users running, all started); steady"
+HOST_LOAD: dict[str, Any] = {
+    "cores": 2,
+    "samples": 41,
+    "busy": 0.62,
+    "outside": 0.05,
+    "steal": 0.01,
+    "harness": 0.03,
+    "top_outside": [
+        {"pid": 4711, "name": "<b>backup</b>.sh", "cores": 0.08},
+        {"pid": 815, "name": "dockerd", "cores": 0.02},
+    ],
+}
+COVERAGE = {"cv-a1b2c3d4-backend": 1.0, "cv-a1b2c3d4-postgres": 0.975}
+PROFILE: dict[str, Any] = {
+    "status": "recorded",
+    "samples": 4000,
+    "processes": 2,
+    "rate_hz": 100.0,
+    "top": [
+        {
+            "function": "hashpw",
+            "file": "bcrypt/__init__.py",
+            "own_share": 0.41,
+            "total_share": 0.41,
+            "own_samples": 1640,
+        },
+        {
+            "function": "execute",
+            "file": "sqlalchemy/engine/base.py",
+            "own_share": 0.12,
+            "total_share": 0.3,
+            "own_samples": 480,
+        },
+        {
+            "function": "<lambda>",
+            "file": None,
+            "own_share": 0.02,
+            "total_share": 0.02,
+            "own_samples": 80,
+        },
+    ],
+    "summary": "profile/summary.json",
+}
+SKIPPED_PROFILE = {"status": "skipped", "reason": "py-spy needs SYS_PTRACE on this host"}
+# inclusive samples: a node's value holds its children's
+FLAME = [
+    {"id": "all", "parent": "", "label": "all", "value": 4000},
+    {"id": "w", "parent": "all", "label": "uvicorn worker", "value": 3900},
+    {"id": "login", "parent": "w", "label": "login (auth.py:40)", "value": 2100},
+    {"id": "hash", "parent": "login", "label": "hashpw (bcrypt/__init__.py:88)", "value": 1640},
+    {"id": "feed", "parent": "w", "label": "feed (trips.py:12)", "value": 1500},
+    {"id": "exec", "parent": "feed", "label": "execute (base.py:1400)", "value": 1200},
+    {"id": "xss", "parent": "feed", "label": "<img src=x onerror=alert(1)>", "value": 100},
+]
+CAUSES: list[dict[str, Any]] = [
+    {
+        "code": "db_waits",
+        "summary": "sessions waited on row locks",
+        "endpoints": [f"GET {XSS_NAME}"],
+        "evidence": ["Lock waits: median 4 sessions over the window"],
+        "hint": None,
+        "weight": 0.3,
+    },
+    {
+        "code": "bcrypt",
+        "summary": "bcrypt hashing took the backend's CPU",
+        "endpoints": ["POST /auth/login"],
+        "evidence": ["hashpw: 41 % of the profile's samples", "backend CPU at 98 % of its cores"],
+        "hint": "lower the bcrypt rounds for the test, or add backend workers",
+        "weight": 0.9,
+    },
+]
+INVALID: list[dict[str, Any]] = [
+    {
+        "code": "host_busy",
+        "message": "other programs used 35% of the machine during the window",
+        "evidence": ["outside: <b>backup</b>.sh (pid 4711) 0.70 cores"],
+        "hint": "close the programs named above, then run again",
+    },
+    {
+        "code": "samples_missing",
+        "message": "the monitors missed part of the window",
+        "evidence": ["cv-a1b2c3d4-postgres: 61% of the expected 1 Hz samples"],
+        "hint": "close other programs and run again",
+    },
+]
+
+
+def _host_rows() -> list[dict[str, Any]]:
+    rows = []
+    for i in range(62):
+        stack = 0.3 if i < 15 else 1.0 + (i % 5) * 0.02
+        rows.append(
+            {
+                "t": LOAD_START - 1.5 + i,
+                "cores": 2,
+                "busy_cores": stack + 0.35,
+                "steal_cores": 0.02,
+                "iowait_cores": 0.0,
+                "stack_cores": stack,
+                "generator_cores": 0.2,
+                "harness_cores": 0.05,
+                "outside_cores": 0.1,
+                "top": [{"pid": 4711, "name": "backup.sh", "cores": 0.08}],
+            }
+        )
+    return rows
+
+
+def _add_wait_events(run_dir: Path) -> None:
+    path = run_dir / "monitor" / "postgres.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for i, row in enumerate(rows):
+        if i >= 3:  # the first samples predate the wait-event sampler: gaps, not zeros
+            row["wait_events"] = {"CPU": 3 + i % 4, "Lock": i % 3, "IO": 1, "Client": 6}
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def diagnosed_run(into: Path, **changes: Any) -> Path:
+    """The full-load run as issue 15's pipeline writes it: a FAIL with its causes, a window,
+    the host's load, monitor coverage, a recorded profile, host and wait-event samples."""
+    run_dir = copy_run(FULL_LOAD, into)
+    lines = "".join(json.dumps(r) + "\n" for r in _host_rows())
+    (run_dir / "monitor" / "host.jsonl").write_text(lines)
+    _add_wait_events(run_dir)
+    (run_dir / "profile").mkdir()
+    summary = {"status": "recorded", "samples": 4000, "duration_s": 41.0, "flame": FLAME}
+    (run_dir / "profile" / "summary.json").write_text(json.dumps(summary))
+    run = json.loads((run_dir / "results.json").read_text())["run"]
+    fields: dict[str, Any] = {
+        "schema_version": 2,
+        "run": {**run, "kind": "load"},
+        "window": WINDOW,
+        "host": HOST_LOAD,
+        "coverage": COVERAGE,
+        "profile": PROFILE,
+        "causes": CAUSES,
+    }
+    edit_results(run_dir, **(fields | changes))
+    return run_dir
+
+
+def invalid_run(into: Path, **changes: Any) -> Path:
+    """The diagnosed run judged INVALID: the host was busy and the monitors missed samples."""
+    fields = {"verdict": "INVALID", "invalid": INVALID, "causes": None}
+    return diagnosed_run(into, **(fields | changes))

@@ -113,6 +113,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_report_imports_only_the_standard_library_the_record_and_harness_errors() -> None:
+    """And plotly, the charting library, in the one module that builds the charts."""
     sources = sorted(REPORT_SOURCE.glob("*.py"))
     assert len(sources) > 5
     for path in sources:
@@ -122,5 +123,6 @@ def test_the_report_imports_only_the_standard_library_the_record_and_harness_err
                 top in sys.stdlib_module_names
                 or module in ("harness.errors", "harness.record")
                 or module.startswith("harness.report")
+                or (top == "plotly" and path.name == "charts.py")
             )
             assert allowed, f"{path.name} imports {module}"

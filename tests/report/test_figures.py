@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.report.figures import delta, duration, mebibytes, ms, number, percent
+from harness.report.figures import delta, duration, mebibytes, ms, number, per_call, percent
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,14 @@ def test_rates_changes_sizes_and_durations() -> None:
     assert duration(45) == "45 s" and duration(66) == "1 min 06 s"
     assert duration(1800) == "30 min 00 s" and duration(3725) == "1 h 02 min"
     assert number(48210) == "48,210" and number(142.04, 1) == "142.0"
+
+
+def test_counts_per_call_are_whole_where_they_can_be() -> None:
+    assert [per_call(v) for v in (4.0, 2.5, 1234.0, 0.333, None, "x")] == [
+        "4",
+        "2.50",
+        "1,234",
+        "0.33",
+        "-",
+        "-",
+    ]

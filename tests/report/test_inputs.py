@@ -9,8 +9,22 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.report.inputs import CONTAINERS, LOCUST_HISTORY, POSTGRES, TOP_QUERIES, read_run
-from tests.report.run_folders import SECRETS, VALID_CONTAINER_LINES, edit_results
+from harness.report.inputs import (
+    CONTAINERS,
+    HOST,
+    LOCUST_HISTORY,
+    POSTGRES,
+    PROFILE_SUMMARY,
+    TOP_QUERIES,
+    read_run,
+)
+from tests.report.run_folders import (
+    FLAME,
+    SECRETS,
+    SKIPPED_PROFILE,
+    VALID_CONTAINER_LINES,
+    edit_results,
+)
 
 
 def test_a_full_run_reads_every_file(full_run: Path) -> None:
@@ -58,6 +72,7 @@ def test_history_keeps_aggregated_rows_and_reads_na_as_missing(full_run: Path) -
 def test_missing_files_are_none(bench_run: Path) -> None:
     run = read_run(bench_run)
     assert (run.history, run.containers, run.postgres, run.top_queries) == (None,) * 4
+    assert (run.host, run.profile) == (None, None)
     assert run.unreadable == {}
     assert run.results.verdict == "FAIL"
 
@@ -90,3 +105,40 @@ def test_a_record_that_does_not_fit_the_model_is_refused_without_its_secret(
         read_run(full_run)
     assert "db_dsn: Extra inputs are not permitted" in raised.value.message
     assert "hunter2secret" not in raised.value.render()
+
+
+def test_host_samples_and_the_profile_summary_are_read(diagnosed: Path) -> None:
+    run = read_run(diagnosed)
+    assert run.host is not None and len(run.host) == 62
+    assert run.host[0]["stack_cores"] == 0.3 and run.host[0]["top"][0]["name"] == "backup.sh"
+    assert run.profile is not None and len(run.profile["flame"]) == len(FLAME)
+    assert run.unreadable == {CONTAINERS: "1 unreadable line skipped (cut short by a crash?)"}
+
+
+def test_a_profile_not_recorded_reads_no_summary(diagnosed: Path) -> None:
+    edit_results(diagnosed, profile=SKIPPED_PROFILE)
+    assert read_run(diagnosed).profile is None
+
+
+def test_an_unreadable_profile_summary_is_left_out_with_a_note(diagnosed: Path) -> None:
+    (diagnosed / PROFILE_SUMMARY).write_text("[1, 2]")
+    run = read_run(diagnosed)
+    assert run.profile is None
+    assert run.unreadable[PROFILE_SUMMARY] == "not a JSON object (a profile summary); left out"
+
+
+def test_the_profile_summary_is_redacted(diagnosed: Path) -> None:
+    summary = {"flame": [{"id": "a", "parent": "", "label": "connect", "value": 1}],
+               "dsn": "postgresql://cv:hunter2secret@db/cv",
+               "note": "password=hunter2secret"}  # fmt: skip
+    (diagnosed / PROFILE_SUMMARY).write_text(json.dumps(summary))
+    profile = read_run(diagnosed).profile
+    assert profile is not None and "hunter2secret" not in json.dumps(profile)
+    assert profile["dsn"] == "***" and profile["note"] == "password=***"
+
+
+def test_host_rows_without_a_time_are_skipped(diagnosed: Path) -> None:
+    (diagnosed / HOST).write_text('{"t": 1.0, "cores": 2}\n{"cores": 2}\n')
+    run = read_run(diagnosed)
+    assert run.host == [{"t": 1.0, "cores": 2}]
+    assert run.unreadable[HOST].startswith("1 unreadable line skipped")

@@ -136,3 +136,49 @@ def test_an_slo_case_lists_its_endpoints_failures(full_run: Path) -> None:
     assert failure.text.splitlines()[1:] == ["2 x POST /auth/login -> 401 BAD: x"]
     other = root.find(".//testcase[@name='GET /health [simple queries]']/system-out")
     assert other is not None and other.text is not None and "->" not in other.text
+
+
+def test_each_invalid_reason_is_an_error_case(invalid: Path) -> None:
+    root = _junit(invalid)
+    _check_counts(root)
+    suite = root.find("testsuite[@name='invalid']")
+    assert suite is not None and suite.get("errors") == "2" and suite.get("failures") == "0"
+    cases = suite.findall("testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("invalid", "host_busy"),
+        ("invalid", "samples_missing"),
+    ]
+    error = cases[0].find("error")
+    assert error is not None and cases[0].find("failure") is None
+    assert error.get("type") == "invalid"
+    assert error.get("message") == "other programs used 35% of the machine during the window"
+    assert error.text == (
+        "- outside: <b>backup</b>.sh (pid 4711) 0.70 cores\n"
+        "what to do: close the programs named above, then run again"
+    )
+    assert root.find(".//testcase[@classname='run']") is None  # the errors already say it
+
+
+def test_a_failing_slo_case_carries_the_causes_that_name_its_endpoint(diagnosed: Path) -> None:
+    root = _junit(diagnosed)
+    login = root.find(".//testcase[@name='POST /auth/login [auth]']/failure")
+    assert login is not None and login.text is not None
+    why = login.text.split("\n\n", 1)[1].splitlines()
+    assert why == [
+        "why: bcrypt hashing took the backend's CPU",
+        "  explains: POST /auth/login",
+        "  - hashpw: 41 % of the profile's samples",
+        "  - backend CPU at 98 % of its cores",
+        "  what to do: lower the bcrypt rounds for the test, or add backend workers",
+    ]
+    search = root.find(f".//testcase[@name='GET {XSS_NAME} [failures only]']/failure")
+    assert search is not None and search.text is not None
+    assert "why: sessions waited on row locks" in search.text and "bcrypt" not in search.text
+
+
+def test_no_cause_found_is_said_in_the_failing_slo_cases(diagnosed: Path) -> None:
+    edit_results(diagnosed, causes=[])
+    failures = [f.text or "" for f in _junit(diagnosed).iter("failure")]
+    slo = [text for text in failures if "observed p95" in text and "why" in text]
+    assert len(slo) == 2
+    assert all(text.endswith("why: no cause found in what this run measured") for text in slo)

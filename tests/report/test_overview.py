@@ -16,6 +16,7 @@ from harness.report.overview import (
 )
 from tests.report.run_folders import (
     FAILURE_GROUPS,
+    INVALID,
     SHORT_USERS,
     SHORT_USERS_LINE,
     bench_summary,
@@ -150,3 +151,11 @@ def test_a_failure_line_names_count_endpoint_status_and_message() -> None:
     assert lines[2] == (
         "1 x GET /trips/public -> ConnectionRefusedError(111, 'Connection refused')"
     )
+
+
+def test_an_invalid_run_says_first_that_it_was_not_judged() -> None:
+    lines = reasons(record(verdict="INVALID", invalid=INVALID[:1], slo=[_slo(False)]))
+    assert lines == [
+        "not judged: 1 reason the numbers describe the test bed rather than the backend",
+        "1 of 1 SLO rows failed",
+    ]

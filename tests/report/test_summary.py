@@ -11,6 +11,7 @@ from tests.report.run_folders import (
     FAILURE_GROUPS,
     SHORT_USERS,
     SHORT_USERS_LINE,
+    WINDOW_LINE,
     XSS_NAME,
     edit_results,
 )
@@ -103,3 +104,44 @@ def test_failures_are_a_table_by_endpoint_status_and_message(full_run: Path) -> 
 def test_without_failures_there_is_no_failures_table(full_run: Path) -> None:
     edit_results(full_run, failures=[])
     assert "### Failures" not in _summary(full_run)
+
+
+def test_an_invalid_run_heads_its_summary_and_lists_its_reasons(invalid: Path) -> None:
+    summary = _summary(invalid)
+    assert summary.splitlines()[0] == "## ⚠️ INVALID: ContraVento run 20261129-101500-load"
+    block = summary.split("### Why this run is INVALID", 1)[1].split("###", 1)[0]
+    assert "1. **other programs used 35% of the machine during the window**" in block
+    assert "   - outside: &lt;b&gt;backup&lt;/b&gt;.sh (pid 4711) 0.70 cores" in block
+    assert "   - what to do: close the programs named above, then run again" in block
+    assert "1. **the monitors missed part of the window**" in block
+    assert summary.index("### Why this run is INVALID") < summary.index("### SLO")
+    assert "### Why it failed" not in summary
+
+
+def test_why_it_failed_follows_the_verdict_ranked(diagnosed: Path) -> None:
+    summary = _summary(diagnosed)
+    why = summary.split("### Why it failed", 1)[1].split("###", 1)[0]
+    lines = [line for line in why.splitlines() if line.strip()]
+    assert lines[:6] == [
+        "1. **bcrypt hashing took the backend's CPU**",
+        "   - explains: POST /auth/login",
+        "   - hashpw: 41 % of the profile's samples",
+        "   - backend CPU at 98 % of its cores",
+        "   - what to do: lower the bcrypt rounds for the test, or add backend workers",
+        "1. **sessions waited on row locks**",
+    ]
+    assert "explains: GET /search?q=&lt;script&gt;" in why
+    assert summary.index("- 2 of 11 SLO rows failed") < summary.index("### Why it failed")
+    assert summary.index("### Why it failed") < summary.index("### SLO")
+    assert f"\n{WINDOW_LINE}\n" in summary
+
+
+def test_no_cause_found_is_said_in_the_summary(diagnosed: Path) -> None:
+    edit_results(diagnosed, causes=[])
+    why = _summary(diagnosed).split("### Why it failed", 1)[1].split("###", 1)[0]
+    assert why.strip().splitlines()[0] == "_No cause found in what this run measured._"
+
+
+def test_a_run_not_diagnosed_has_no_why(full_run: Path) -> None:
+    summary = _summary(full_run)
+    assert "### Why" not in summary and "Measured window" not in summary

@@ -147,3 +147,76 @@ def test_container_counters_survive_a_restart() -> None:
     row = dict(zip(table.columns, table.rows[0].cells, strict=True))
     assert row["net in"] == "3.0 MiB"  # 2 MiB before the restart, 1 MiB after
     assert (row["CPU % mean"], row["CPU % peak"], row["seen"]) == ("100.0", "150.0", "+0 s to +2 s")
+
+
+MEASURED: dict[str, Any] = {
+    "outcome": "passed",
+    "rounds": 5,
+    "min_ms": 1.5,
+    "median_ms": 2.0,
+    "p95_ms": 2.5,
+    "max_ms": 3.0,
+}
+DB_COST: dict[str, Any] = {
+    "calls": 5,
+    "queries": 4.0,
+    "rows": 2.5,
+    "shared_hit": 120.0,
+    "shared_read": 3.0,
+    "exec_ms": 0.8,
+    "statements": [{"query": "SELECT 1", "calls": 1.0, "rows": 1.0, "exec_ms": 0.1}],
+}
+
+
+def _cells(table: Any, row: int) -> dict[str, str]:
+    return dict(zip(table.columns, table.rows[row].cells, strict=True))
+
+
+def test_bench_rows_show_the_database_cost_per_call_and_the_query_limit() -> None:
+    bench = bench_summary(
+        [
+            {"name": "feed", **MEASURED, "db": DB_COST, "max_queries": 5},
+            {"name": "health", **MEASURED},
+        ]
+    )
+    table = bench_table(record("bench", benchmarks=bench))
+    assert table is not None
+    feed = _cells(table, 0)
+    assert (feed["queries/call"], feed["rows/call"]) == ("4", "2.50")
+    assert feed["blocks hit/read per call"] == "120 / 3"
+    assert feed["query limit"] == "5"
+    health = _cells(table, 1)
+    assert (health["queries/call"], health["query limit"]) == ("-", "-")
+    assert {table.columns.index(c) for c in ("queries/call", "query limit")} <= table.numeric
+    plain = bench_table(record("bench", benchmarks=bench_summary([{"name": "a", **MEASURED}])))
+    assert plain is not None and "queries/call" not in plain.columns
+
+
+def test_more_queries_than_the_baseline_is_flagged_and_fails_the_row() -> None:
+    bench = bench_summary(
+        [
+            {"name": "feed", **MEASURED, "db": DB_COST},
+            {"name": "health", **MEASURED, "db": DB_COST | {"queries": 1.0}},
+        ]
+    )
+    comparison = {
+        "baseline": "main",
+        "rows": [
+            {"name": "feed", "tolerance": 0.15, "baseline_median_ms": 2.0,
+             "current_median_ms": 2.0, "ratio": 1.0, "band": [0.9, 1.1], "verdict": "same",
+             "baseline_queries": 3.0, "current_queries": 4.0, "more_queries": True},
+            {"name": "health", "tolerance": 0.15, "baseline_median_ms": 2.0,
+             "current_median_ms": 2.0, "ratio": 1.0, "band": [0.9, 1.1], "verdict": "same",
+             "baseline_queries": 1.0, "current_queries": 1.0},
+        ],
+        "failed": True,
+    }  # fmt: skip
+    table = bench_table(record("bench", benchmarks=bench, comparison=comparison))
+    assert table is not None
+    feed, health = _cells(table, 0), _cells(table, 1)
+    assert feed["queries baseline → now"] == "3 → 4 more queries"
+    assert feed["result"] == "MORE QUERIES" and table.rows[0].status == "fail"
+    assert "more queries per call than the baseline" in feed["note"]
+    assert health["queries baseline → now"] == "1 → 1"
+    assert health["result"] == "ok" and table.rows[1].status == "ok"
+    assert all(len(r.cells) == len(table.columns) for r in table.rows)

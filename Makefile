@@ -97,8 +97,11 @@ bench-seed: $(STAMP) ## Seeder rows/s vs psql \copy of the same rows (PROFILE=me
 bench-load: $(STAMP) ## FastHttpUser vs HttpUser per core, stress max rps, p95 at 100 users (small)
 	$(PY) -m tests.bench.load_figures
 
-bench-monitor: $(STAMP) ## Container sampler vs a docker stats --no-stream loop: coverage and CPU
+bench-monitor: $(STAMP) ## Cgroup sampler vs stats streams vs a docker stats loop: coverage, own and dockerd CPU
 	$(PY) -m tests.bench.monitor_figures --containers $(or $(CONTAINERS),8) --seconds $(or $(DURATION),60)
+
+bench-profile: $(STAMP) ## py-spy's own CPU and the profiled process's slowdown, by sampling rate
+	$(PY) -m tests.bench.profile_figures
 
 bench-crash: $(STAMP) ## Leftovers after kill -9 of full-load at random moments (TRIALS=10)
 	$(PY) -m tests.bench.crash_figures --trials $(or $(TRIALS),10)
@@ -133,4 +136,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-crash bench-soak compose-up compose-load compose-down report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-profile bench-crash bench-soak compose-up compose-load compose-down report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

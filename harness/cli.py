@@ -58,6 +58,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _cpus(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number of CPUs (e.g. 0.5)") from None
+    if not 0.01 <= value <= 64:
+        raise typer.BadParameter(f"{text} CPUs is out of range (0.01-64)")
+    return value
+
+
 def _choice(choices: Sequence[str], metavar: str, help: str) -> Any:
     """An option taking one of `choices`, listed in its help."""
 
@@ -92,7 +102,12 @@ Users = Annotated[int | None, _number("simulated users (default: the shape's)")]
 Duration = Annotated[int | None, _number("seconds measured")]
 SpawnRate = Annotated[int | None, _number("users started per second")]
 Warmup = Annotated[
-    int | None, _number("seconds of warm-up, excluded from the verdict", parser=_count)
+    int | None,
+    _number(
+        "least seconds of warm-up, excluded from the verdict (it goes on until every user has"
+        " started; 0: none)",
+        parser=_count,
+    ),
 ]
 Workers = Annotated[int | None, _number("Locust workers (default: one per core)")]
 Slo = Annotated[
@@ -104,6 +119,19 @@ Config = Annotated[
     typer.Option(
         help="the project file describing your backend (default: ./harness.toml if there is"
         " one, else the reference backend)"
+    ),
+]
+WorkerCpus = Annotated[
+    float | None,
+    typer.Option(
+        parser=_cpus, metavar="CPUS", help="CPU quota of each Locust worker container (e.g. 0.5)"
+    ),
+]
+SkipProfile = Annotated[
+    bool,
+    typer.Option(
+        "--skip-profile",
+        help="no py-spy profile of the backend in the measured window (on by default)",
     ),
 ]
 Ui = Annotated[bool, typer.Option("--ui", help="Locust UI on 127.0.0.1:8089; Ctrl-C ends it")]
@@ -277,10 +305,12 @@ def load_command(
     spawn_rate: SpawnRate = None,
     warmup: Warmup = None,
     workers: Workers = None,
+    worker_cpus: WorkerCpus = None,
     slo: Slo = None,
     reports: Reports = None,
     http_client: HttpClient = "fast",
     ui: Ui = False,
+    skip_profile: SkipProfile = False,
     down_grace: DownGrace = int(LoadOptions.down_grace_s),
     remote_workers: Annotated[
         int,
@@ -313,6 +343,8 @@ def load_command(
         remote_workers=remote_workers,
         master_bind=master_bind,
         master_port=master_port,
+        worker_cpus=worker_cpus,
+        profile=not skip_profile,
     )
     return Call("load", lambda ctx: commands.load(ctx, options).exit_code, reports)
 
@@ -340,10 +372,12 @@ def full_load_command(
     spawn_rate: SpawnRate = None,
     warmup: Warmup = None,
     workers: Workers = None,
+    worker_cpus: WorkerCpus = None,
     slo: Slo = None,
     reports: Reports = None,
     http_client: HttpClient = "fast",
     ui: Ui = False,
+    skip_profile: SkipProfile = False,
     down_grace: DownGrace = int(LoadOptions.down_grace_s),
     profile: Profile = "small",
     provider: Provider = "auto",
@@ -367,6 +401,8 @@ def full_load_command(
         http_client=http_client,
         ui=ui,
         down_grace_s=down_grace,
+        worker_cpus=worker_cpus,
+        profile=not skip_profile,
     )
 
     def run(ctx: RunContext) -> int:

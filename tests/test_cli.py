@@ -64,6 +64,8 @@ OPTIONS = {
         "--bcrypt-rounds",
         "--bench-rounds",
         "--skip-bench",
+        "--worker-cpus",
+        "--skip-profile",
     ],
     "bench": [
         "--target",

@@ -144,13 +144,15 @@ POST,/auth/login,0,0,0,0.0,0,0,0,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A
 
 
 def test_the_load_runner_reads_a_snapshot_from_locusts_files(tmp_path: Path) -> None:
-    plan = LoadPlan(tmp_path, ("A",), [], 5, 20, workers=1, usernames_file=None, password="x")
+    plan = LoadPlan(tmp_path, ("A",), {}, 5, 20, workers=1, usernames_file=None, password="x")
     early = load_snapshot(tmp_path, 1.0, plan)
     assert early.plain_line() == (
         "[    1s/20s] warm-up   users    ?  rps     0.0  p95     - ms  failures 0.00%"
     )
     (tmp_path / "locust_stats.csv").write_text(STATS)
     (tmp_path / "locust_stats_history.csv").write_text("Timestamp,User Count\n1,10\n")
+    assert load_snapshot(tmp_path, 7.0, plan).phase == "warm-up"  # until the window begins
+    (tmp_path / "locust_window.json").write_text('{"start": 1796230000.0, "users": 10}')
     later = load_snapshot(tmp_path, 7.0, plan)
     assert later.plain_line() == (
         "[    7s/20s] measuring users   10  rps    10.0  p95    31 ms  failures 1.00%"

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PHASES = ("stack", "seed", "load", "bench", "monitor", "report", "images", "verdict")
+PHASES = (
+    "stack",
+    "seed",
+    "load",
+    "bench",
+    "monitor",
+    "report",
+    "images",
+    "verdict",
+    "profile",
+)
 # Modules every part may import: they import no phase and no pipeline themselves.
 FOUNDATION = (
     "errors",

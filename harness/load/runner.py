@@ -44,6 +44,8 @@ TICK_EVERY_S = 1.0  # a sink with a load view gets a snapshot this often, and ke
 
 # What the scenario's master writes after Locust's --csv prefix (contravento.STARTS_SUFFIX).
 USER_STARTS = "locust_user_starts.json"
+# What the staged shape writes when the measured window begins and ends (staged_shape.py).
+WINDOW = "locust_window.json"
 # A failure Locust keeps as the repr of the exception it wrapped the message in.
 WRAPPED = re.compile(r"^\w+\((?P<quoted>'.*'|\".*\")\)$", re.DOTALL)
 # The scenario's failure messages start with the status: "403 PRIVATE_PROFILE: ...", "502: ...".
@@ -51,25 +53,26 @@ WITH_STATUS = re.compile(r"^(?P<status>[1-5]\d\d)(?::\s*|\s+|$)(?P<rest>.*)$", r
 
 Progress = Callable[[str], None]
 Abort = Callable[[], str | None] | None  # polled while the load runs; a reason stops it
+OnWindow = Callable[[dict[str, Any]], None] | None  # called once, as the measured window begins
 
 
 @dataclass(frozen=True)
 class LoadPlan:
     run_dir: Path
     classes: tuple[str, ...]
-    stages: list[dict[str, Any]]
-    warmup_s: int
-    total_s: int
+    shape: dict[str, Any]  # the staged shape's CV_SHAPE (Shape.plan())
+    warmup_s: int  # the shortest warm-up; it runs on until the users have started
+    total_s: int  # the longest the load can run (the longest warm-up and the window)
     workers: int
     usernames_file: Path | None
     password: str
     http_client: str = "fast"  # fast (FastHttpUser) | stock (HttpUser)
     remote_workers: int = 0  # workers from other machines (`harness worker`), local master only
+    worker_cpus: float | None = None  # a CPU quota per worker container (None: no limit)
 
     def environment(self, usernames_path: str) -> dict[str, str]:
         return {
-            "CV_SHAPE_STAGES": json.dumps(self.stages),
-            "CV_WARMUP_S": str(self.warmup_s),
+            "CV_SHAPE": json.dumps(self.shape),
             "CV_SEED_PASSWORD": self.password,
             "CV_USERNAMES_FILE": usernames_path if self.usernames_file else "",
             "CV_HTTP_CLIENT": self.http_client,
@@ -125,7 +128,7 @@ def load_snapshot(
     rows = _stats_rows(run_dir)
     total = next((row for row in rows if row.get("Name") == "Aggregated"), {})
     return LoadSnapshot(
-        phase="warm-up" if elapsed < plan.warmup_s else "measuring",
+        phase="measuring" if read_window(run_dir) else "warm-up",
         elapsed_s=elapsed,
         total_s=plan.total_s,
         users=_users_now(run_dir),
@@ -189,6 +192,7 @@ def run_in_docker(
     progress: Progress,
     ui_port: int | None = None,
     abort: Abort = None,
+    on_window: OnWindow = None,
 ) -> LoadOutcome:
     client = docker_client(timeout=60)
     plan.run_dir.chmod(0o777)  # the load image runs as an unprivileged user
@@ -224,9 +228,12 @@ def run_in_docker(
                     detach=True,
                     volumes=seed_mount,
                     labels={**labels, ROLE: "locust-worker"},
+                    nano_cpus=int(plan.worker_cpus * 1e9) if plan.worker_cpus else None,
                 )
             )
-        _wait(lambda: _exited(master), plan, progress, ui_port is not None, abort, outcome)
+        _wait(
+            lambda: _exited(master), plan, progress, ui_port is not None, abort, outcome, on_window
+        )
         if outcome.interrupted or outcome.aborted:
             master.stop(timeout=30)  # SIGTERM: Locust writes its final CSV/HTML before exiting
     finally:
@@ -254,8 +261,12 @@ def _wait(
     ui: bool,
     abort: Abort,
     outcome: LoadOutcome,
+    on_window: OnWindow = None,
 ) -> None:
-    """Until the master exits, Ctrl-C (outcome.interrupted) or `abort` gives a reason."""
+    """Until the master exits, Ctrl-C (outcome.interrupted) or `abort` gives a reason.
+
+    `on_window` is called with the window file's contents as soon as the window begins.
+    """
     began = time.monotonic()
     allowed = plan.total_s + 180 + (REMOTE_WORKERS_WAIT_S if plan.remote_workers else 0)
     deadline = began + allowed
@@ -274,6 +285,9 @@ def _wait(
                     f"the Locust master did not finish within {allowed}s",
                     f"see {plan.run_dir}/master.log",
                 )
+            if on_window is not None and (window := read_window(plan.run_dir)):
+                on_window(window)
+                on_window = None
             if not ui and now - last >= every:
                 show_load(progress, load_snapshot(plan.run_dir, now - began, plan))
                 last = now
@@ -295,6 +309,7 @@ def run_locally(
     abort: Abort = None,
     master_bind: str = "127.0.0.1",
     master_port: int | None = None,
+    on_window: OnWindow = None,
 ) -> LoadOutcome:
     """Master and workers as processes; with remote workers the master also waits for those."""
     env = {
@@ -332,7 +347,7 @@ def run_locally(
                         stderr=subprocess.STDOUT,
                     )
                 )
-        _wait(lambda: procs[0].poll() is not None, plan, progress, ui, abort, outcome)
+        _wait(lambda: procs[0].poll() is not None, plan, progress, ui, abort, outcome, on_window)
     finally:
         _stop_all(procs)
     if plan.remote_workers and GAVE_UP_ON_WORKERS in logs[0].read_text(errors="replace"):
@@ -389,6 +404,7 @@ def read_endpoints(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
                 "p99_ms": _num(row["99%"]),
                 "avg_ms": round(float(row["Average Response Time"]), 1),
                 "max_ms": _num(row["Max Response Time"]),
+                "min_ms": _num(row.get("Min Response Time") or "N/A"),
                 "rps": round(float(row["Requests/s"]), 2),
             }
             if row["Name"] == "Aggregated":
@@ -398,19 +414,19 @@ def read_endpoints(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
     return endpoints, aggregate
 
 
-def read_users(run_dir: Path, planned: int | None, warmup_s: int) -> dict[str, Any]:
+def read_users(run_dir: Path, planned: int | None) -> dict[str, Any]:
     """Users the shape planned against those the load reached (results.json's "users").
 
     started / start_failures / first_start_error: the scenario's tally of user starts over
     the whole run (None and 0 without one, e.g. a run of an older scenario). reached: the
-    most users Locust's history shows after the warm-up, but never more than started: the
+    most users Locust's history shows in the measured window, but never more than started: the
     history counts a user that failed to start until its worker next reports (every few
     seconds), and a run without a warm-up would count them all at the spawn.
     """
     starts = _user_starts(run_dir)
     started = starts.get("started") if starts else None
     started = started if isinstance(started, int) and not isinstance(started, bool) else None
-    peak = _peak_users(run_dir, warmup_s)
+    peak = _peak_users(run_dir)
     if peak is not None and started is not None:
         peak = min(peak, started)
     return {
@@ -422,7 +438,7 @@ def read_users(run_dir: Path, planned: int | None, warmup_s: int) -> dict[str, A
     }
 
 
-def _peak_users(run_dir: Path, warmup_s: int) -> int | None:
+def _peak_users(run_dir: Path) -> int | None:
     try:
         with (run_dir / "locust_stats_history.csv").open(newline="", errors="replace") as f:
             rows = [r for r in csv.DictReader(f) if r.get("Name") == "Aggregated"]
@@ -435,13 +451,44 @@ def _peak_users(run_dir: Path, warmup_s: int) -> int | None:
     ]
     if not samples:
         return None
-    # The history starts before the first user spawns (while workers connect): the load, and
-    # with it the warm-up, starts at the first sample with users.
-    began = min((t for t, users in samples if users > 0), default=None)
-    if began is None:
-        return 0
-    measured = [int(users) for t, users in samples if t >= began + warmup_s]
+    window = read_window(run_dir)
+    if window is None:  # the load ended before its window began (it was stopped early)
+        return max((int(users) for _, users in samples), default=0)
+    start = float(window["start"])
+    measured = [int(users) for t, users in samples if t >= start - 1]  # whole-second stamps
     return max(measured) if measured else None
+
+
+def read_history(run_dir: Path) -> list[tuple[float, int, float, float | None, int | None]]:
+    """Locust's whole-load history, a row a second: (time, users, rps, p95 ms, requests).
+
+    requests: counted since the statistics were last reset (the window's start); None if absent.
+    """
+    try:
+        with (run_dir / "locust_stats_history.csv").open(newline="", errors="replace") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("Name") == "Aggregated"]
+    except (OSError, csv.Error):
+        return []
+    history = []
+    for r in rows:
+        t, users, rps = (_figure(r.get(k)) for k in ("Timestamp", "User Count", "Requests/s"))
+        if t is not None and users is not None and rps is not None:
+            count = _figure(r.get("Total Request Count"))
+            history.append(
+                (t, int(users), rps, _figure(r.get("95%")), None if count is None else int(count))
+            )
+    return history
+
+
+def read_window(run_dir: Path) -> dict[str, Any] | None:
+    """The staged shape's window file: when the measured window began (and ended); None before."""
+    try:
+        data = json.loads((run_dir / WINDOW).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("start"), int | float):
+        return None
+    return data
 
 
 def _user_starts(run_dir: Path) -> dict[str, Any] | None:

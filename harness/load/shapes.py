@@ -1,11 +1,21 @@
-"""Named load shapes (the guide's strategies) as stages, each preceded by a short warm-up."""
+"""Named load shapes (the guide's strategies): a warm-up to a steady load, then measured stages.
+
+The steady shapes (baseline, load, soak) warm up at their full user count and wait for every
+user's start (the logins and their password hashing) before the measured window begins, so
+the window sees the system's steady state. Stress and spike warm up at a few users and measure
+their ramp: it is their purpose.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.errors import ConfigError
+
+# How much longer than its own length plus the spawning a warm-up may wait for the users' starts.
+WARMUP_EXTRA_S = 120
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "mixed": ("ContraVentoUser", "FeedBrowsingUser"),
@@ -25,23 +35,57 @@ class Shape:
     warmup_s: int
     kind: str = "steady"  # steady | ramp | spike
 
+    @property
+    def ramp_measured(self) -> bool:
+        """Stress and spike measure their ramp on purpose; the others only their steady state."""
+        return self.kind in ("ramp", "spike")
+
+    @property
+    def warmup_users(self) -> int:
+        """Users during the warm-up: the full load, except where the ramp is what is measured."""
+        return max(1, min(self.users, 10)) if self.ramp_measured else self.users
+
+    @property
+    def warmup_max_s(self) -> int:
+        """The longest the warm-up may wait for its users to start before the window begins."""
+        if self.warmup_s == 0:
+            return 0
+        spawn_s = math.ceil(self.warmup_users / max(self.spawn_rate, 1))
+        return self.warmup_s + spawn_s + WARMUP_EXTRA_S
+
+    @property
+    def max_total_s(self) -> int:
+        """The longest the load can run: the longest warm-up, then the measured window."""
+        return self.warmup_max_s + self.duration_s
+
+    def plan(self) -> dict[str, Any]:
+        """The staged shape's CV_SHAPE: its warm-up, and stages timed from the window's start."""
+        warmup = (
+            {
+                "users": self.warmup_users,
+                "spawn_rate": max(self.spawn_rate, 1),
+                "min_s": self.warmup_s,
+                "max_s": self.warmup_max_s,
+                "wait_for_starts": True,
+            }
+            if self.warmup_s > 0
+            else None
+        )
+        return {"warmup": warmup, "stages": self.stages()}
+
     def stages(self) -> list[dict[str, Any]]:
-        """Stages for the StagedShape: `until` is seconds since the start, warm-up included."""
-        warm_users = max(1, min(self.users, 10))
-        stages = [
-            {"until": self.warmup_s, "users": warm_users, "spawn_rate": max(self.spawn_rate, 1)}
-        ]
-        end = self.warmup_s + self.duration_s
+        """The measured window's stages, `for_s` seconds each."""
         if self.kind == "ramp":  # ten equal steps up to the peak: where does it break?
             step_s = max(self.duration_s // 10, 1)
+            stages, used = [], 0
             for i in range(1, 11):
-                until = min(self.warmup_s + i * step_s, end) if i < 10 else end
+                length = step_s if i < 10 else max(self.duration_s - used, 1)
+                used += length
                 stages.append(
-                    {"until": until, "users": self.users * i // 10, "spawn_rate": self.spawn_rate}
+                    {"for_s": length, "users": self.users * i // 10, "spawn_rate": self.spawn_rate}
                 )
-        else:
-            stages.append({"until": end, "users": self.users, "spawn_rate": self.spawn_rate})
-        return [s for s in stages if s["until"] > 0]
+            return stages
+        return [{"for_s": self.duration_s, "users": self.users, "spawn_rate": self.spawn_rate}]
 
 
 SHAPES: dict[str, Shape] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -17,10 +18,13 @@ from harness.load.runner import read_failures, read_users, run_remote_workers
 from harness.owner import Owner
 from harness.pipeline.bench_phase import bench_phase, gate_phase
 from harness.pipeline.context import RunContext
+from harness.pipeline.evidence import RunFiles, measured_window, measurements, test_bed
 from harness.pipeline.judge import judge
-from harness.pipeline.load_phase import check_remote_workers, load_phase, monitored
+from harness.pipeline.load_phase import Monitoring, check_remote_workers, load_phase, monitored
+from harness.pipeline.profile_phase import finish, new_profiler
 from harness.pipeline.run_folder import (
     EXIT_FAIL,
+    EXIT_INVALID,
     EXIT_PASS,
     check_writable,
     new_run_dir,
@@ -45,8 +49,9 @@ from harness.pipeline.stack_phase import (
     seed_stack,
     seeded_users,
 )
+from harness.profile.profiler import Skip
 from harness.project import describe, load_project
-from harness.record import RESULTS, RunRecord
+from harness.record import RESULTS, EndpointStats, RunRecord, SloRow, UserCounts
 from harness.report import build_report, failure_line, incident_line, users_line
 from harness.seed import DEFAULT_PASSWORD
 from harness.stack import (
@@ -59,6 +64,7 @@ from harness.stack import (
     stack_of,
     watchdog,
 )
+from harness.verdict.causes import cause_lines, diagnose
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_PASS if self.record.verdict == "PASS" else EXIT_FAIL
+        return {"PASS": EXIT_PASS, "INVALID": EXIT_INVALID}.get(self.record.verdict, EXIT_FAIL)
 
 
 def start_watchdog(ctx: RunContext) -> subprocess.Popen[bytes]:
@@ -166,8 +172,8 @@ def load(ctx: RunContext, options: LoadOptions) -> RunOutcome:
     stack = running_stack(ctx)
     check_remote_workers(stack, spec)
     run_dir = new_run_dir(check_writable(ctx.reports), spec.shape.name)
-    with monitored(ctx, stack, run_dir):
-        return _load_and_judge(ctx, stack, spec, run_dir, bench=None)
+    with monitored(ctx, stack, run_dir) as monitoring:
+        return _load_and_judge(ctx, stack, spec, run_dir, None, monitoring)
 
 
 def full_load(
@@ -197,13 +203,13 @@ def full_load(
         else:
             ctx.progress("== seed: the stack is already seeded; reusing its data")
         run_dir = new_run_dir(ctx.reports, spec.shape.name)
-        with monitored(ctx, stack, run_dir):
+        with monitored(ctx, stack, run_dir) as monitoring:
             summary = None
             if bench_spec is not None:
                 ctx.progress("== bench: the benchmark suite, latency in isolation")
                 summary = bench_phase(ctx, stack, bench_spec, run_dir)
             ctx.progress("== load")
-            return _load_and_judge(ctx, stack, spec, run_dir, bench=summary)
+            return _load_and_judge(ctx, stack, spec, run_dir, summary, monitoring)
     finally:
         if not reuse:
             ctx.progress(f"== tear down: throwaway {stack.describe()}")
@@ -211,17 +217,64 @@ def full_load(
 
 
 def _load_and_judge(
-    ctx: RunContext, stack: Stack, spec: LoadSpec, run_dir: Path, bench: dict[str, Any] | None
+    ctx: RunContext,
+    stack: Stack,
+    spec: LoadSpec,
+    run_dir: Path,
+    bench: dict[str, Any] | None,
+    monitoring: Monitoring,
 ) -> RunOutcome:
     started = datetime.now(UTC)
     users = seeded_users(stack, DEFAULT_PASSWORD)
-    result = load_phase(ctx, stack, spec, users, run_dir)
+    profiler = new_profiler(ctx, stack, spec.options.profile and not spec.options.ui, run_dir)
+    began: list[bool] = []
+
+    def window_began(window: dict[str, Any]) -> None:
+        sampled = "" if isinstance(profiler.target, Skip) else ", py-spy on the backend"
+        ctx.progress(f"== measured window begins: statistics reset{sampled}")
+        profiler.start()
+        began.append(True)
+
+    try:
+        result = load_phase(ctx, stack, spec, users, run_dir, on_window=window_began)
+    finally:
+        profile = finish(profiler, bool(began))
+    ended = time.time()
+    monitoring.stop()  # the samplers' files are complete before they are judged
     options = spec.options
     # The shape's peak is the plan; with the Locust UI the users are set by hand instead.
     planned = None if options.ui else spec.shape.users
-    reached = read_users(run_dir, planned, spec.shape.warmup_s)
+    reached = read_users(run_dir, planned)
+    counts = UserCounts.model_validate(reached)
     failures = read_failures(run_dir)
-    judgement = judge(spec.slo, result, bench, reached)
+    window = measured_window(run_dir, spec.shape, ended)
+    files = RunFiles.read(run_dir, *((window.start, window.end) if window else (0.0, ended)))
+    bed, host, coverage = test_bed(
+        run_dir,
+        files,
+        window,
+        counts,
+        (users_line(counts),),
+        result.saturated,
+        options.worker_cpus,
+    )
+    judgement = judge(spec.slo, result, bench, reached, bed)
+    causes = None
+    if judgement.verdict == "FAIL" and judgement.failing and window is not None:
+        causes = diagnose(
+            measurements(
+                files,
+                [SloRow.model_validate(r) for r in judgement.failing],
+                [EndpointStats.model_validate(e) for e in result.endpoints],
+                EndpointStats.model_validate(result.aggregate) if result.aggregate else None,
+                window,
+                host,
+                profile,
+                backend_workers=stack.backend_workers,
+                hash_rounds=stack.hash_rounds,
+                generator_saturated=any(r.code == "generator_saturated" for r in judgement.invalid),
+            )
+        )
     run = run_meta(ctx.repo_root, run_dir, "load", stack, started) | {
         "shape": asdict(spec.shape),
         "scenario": spec.scenario,
@@ -246,18 +299,59 @@ def _load_and_judge(
         "warnings": judgement.warnings,
         "users": reached,
         "failures": failures,
+        "invalid": [r.model_dump() for r in judgement.invalid],
+        "causes": None if causes is None else [c.model_dump() for c in causes],
+        "window": window.model_dump() if window else None,
+        "host": host.model_dump() if host else None,
+        "coverage": coverage,
+        "profile": profile.model_dump(),
     }
     record = write_results(run_dir, results)
     said = [f"service incident: {incident_line(i)}" for i in result.incidents]
     said_users = users_line(reached)
     notes = [] if said_users in judgement.warnings else [said_users]
     notes += [f"failures: {failure_line(f)}" for f in (failures or [])[:FAILURE_LINES]]
+    notes += window_lines(record)
     table = slo_table(judgement.rows, judgement.verdict, said + judgement.warnings, notes)
     show_table(ctx.progress, table)
+    for line in verdict_lines(record):
+        ctx.progress(line)
     ctx.progress(f"results: {run_dir / RESULTS}")
     if result.interrupted:
         raise KeyboardInterrupt
     return RunOutcome(run_dir, record)
+
+
+def window_lines(record: RunRecord) -> list[str]:
+    """The measured window in a line: how long the warm-up really ran, and whether it settled."""
+    w = record.window
+    if w is None:
+        return ["window: the measured window never began (the load stopped in its warm-up)"]
+    state = (
+        "ramp measured on purpose"
+        if w.ramp_measured
+        else {True: "steady", False: "NOT steady", None: "steadiness not assessed"}[w.steady]
+    )
+    users = f" with {w.users} users" if w.users is not None else ""
+    measured = f"{w.end - w.start:.0f}s measured after {w.warmup_s:.0f}s of warm-up"
+    return [f"window: {measured}{users}; {state}"]
+
+
+def verdict_lines(record: RunRecord) -> list[str]:
+    """Under the table: why the run is INVALID, or why it failed, each with its evidence."""
+    lines = []
+    for reason in record.invalid:
+        lines.append(f"INVALID: {reason.message}")
+        lines += [f"  - {e}" for e in reason.evidence]
+        lines.append(f"  hint: {reason.hint}")
+    if record.causes is not None:
+        lines.append("why it failed:" if record.causes else "why it failed: " + cause_lines([])[0])
+        for line, cause in zip(cause_lines(record.causes), record.causes, strict=False):
+            lines.append(f"  {line}")
+            lines += [f"     - {e}" for e in cause.evidence]
+            if cause.hint:
+                lines.append(f"     hint: {cause.hint}")
+    return lines
 
 
 FAILURE_LINES = 5  # the most frequent failure groups under the SLO table; the report has all

@@ -1,22 +1,35 @@
-"""The run's verdict: the SLO rows combined with incidents, the bench suite and the run's health."""
+"""The run's verdict: the SLO rows combined with incidents, the bench suite and the test bed.
+
+PASS: every SLO row passed. FAIL: the system failed (an SLO row, a crashed service, a failed
+benchmark). INVALID: the numbers describe the test bed rather than the system (a busy host, a
+saturated load generator, users that never ran, missing samples, a window that never settled),
+so neither PASS nor FAIL can be trusted. A crashed service is a FAIL whatever the test bed did:
+it is a fact about the system, not a figure the test bed could have bent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.pipeline.load_phase import LoadResult
-from harness.record import UserCounts
+from harness.record import InvalidReason, UserCounts
 from harness.report import users_line
 from harness.verdict import SloConfig, evaluate
+from harness.verdict.validity import Conditions, invalid_reasons
 
 
 @dataclass(frozen=True)
 class Judgement:
-    verdict: str  # PASS | FAIL
+    verdict: str  # PASS | FAIL | INVALID
     rows: list[dict[str, Any]]  # one SLO row per endpoint with requests
     warnings: list[str]
+    invalid: list[InvalidReason] = field(default_factory=list)
+
+    @property
+    def failing(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if not r["passed"]]
 
 
 def judge(
@@ -24,31 +37,35 @@ def judge(
     result: LoadResult,
     bench: dict[str, Any] | None,
     users: Mapping[str, Any] | None = None,
+    bed: Conditions | None = None,
 ) -> Judgement:
     """Every SLO row must pass; a service incident or a failed benchmark fails the run too.
 
-    So does a load that ran fewer users than planned (`users`: results.json's "users"): users
-    that could not start stop, and the rest would pass a lighter load than the one asked for.
+    `bed` (what the run measured of the test bed) can make the run INVALID; without it the
+    users alone can (`users`: results.json's "users"): a load that ran fewer users than planned
+    measured a lighter load than the one asked for.
     """
     rows, verdict = evaluate(slo, result.endpoints)
     warnings = []
-    if result.incidents:
-        verdict = "FAIL"  # results.json keeps them under "incidents"; the report says why
     counts = UserCounts.model_validate(users) if users is not None else None
-    if counts is not None and counts.short:
-        verdict = "FAIL"
+    if counts is not None and (counts.short or counts.start_failures):
         warnings.append(users_line(counts))  # planned vs reached, and the first start error
-    elif counts is not None and counts.start_failures:
-        warnings.append(users_line(counts))
     if result.aborted:
         warnings.append(f"aborted, partial results: {result.aborted}")
-    if result.saturated:
-        warnings.append(
-            "load generator saturated: a worker ran above 90 % CPU; results are not trustworthy"
-        )
     if result.interrupted:
         warnings.append("interrupted: partial results")
     if bench is not None and bench["verdict"] == "FAIL":
         verdict = "FAIL"
-        warnings.append("benchmark suite: a benchmark failed its p95 target (see the bench table)")
-    return Judgement(verdict, rows, warnings)
+        warnings.append(
+            "benchmark suite: a benchmark failed its p95 target or its max_queries "
+            "(see the bench table)"
+        )
+    bed = bed if bed is not None else Conditions(users=counts, generator_warned=result.saturated)
+    invalid = invalid_reasons(bed)
+    if result.incidents:
+        verdict = "FAIL"  # results.json keeps them under "incidents"; the report says why
+        warnings += [f"also, the test bed: {reason.message}" for reason in invalid]
+        invalid = []
+    elif invalid:
+        verdict = "INVALID"
+    return Judgement(verdict, rows, warnings, invalid)

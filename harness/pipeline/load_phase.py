@@ -10,7 +10,13 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.images import build_images
-from harness.load.runner import LoadPlan, read_endpoints, run_in_docker, run_locally
+from harness.load.runner import (
+    LoadPlan,
+    OnWindow,
+    read_endpoints,
+    run_in_docker,
+    run_locally,
+)
 from harness.monitor import MonitorRequest, Monitors
 from harness.monitor.services import ContainerWatch, ProcessWatch, ServiceWatch
 from harness.owner import Owner
@@ -22,8 +28,29 @@ from harness.report import build_report
 from harness.stack import Stack
 
 
+class Monitoring:
+    """The run's monitors while they run; stopped once, by the load's judge or at the end."""
+
+    def __init__(self, ctx: RunContext, monitors: Monitors) -> None:
+        self.ctx = ctx
+        self.monitors = monitors
+        self.summary: dict[str, Any] | None = None
+
+    def stop(self) -> dict[str, Any]:
+        """Stop every sampler (its files complete), once; their summary."""
+        if self.summary is None:
+            self.summary = self.monitors.stop()
+            counts = ", ".join(
+                f"{name} {n}" for name, n in sorted(self.summary["containers"].items())
+            )
+            self.ctx.progress(f"== monitors off: samples {counts or 'none'}")
+            for note in self.summary["notes"]:
+                self.ctx.progress(f"note: {note}")
+        return self.summary
+
+
 @contextmanager
-def monitored(ctx: RunContext, stack: Stack, run_dir: Path) -> Iterator[None]:
+def monitored(ctx: RunContext, stack: Stack, run_dir: Path) -> Iterator[Monitoring]:
     """Monitors on for the block; off, then the report built, however the block ends."""
     services = stack.services()
     request = MonitorRequest(
@@ -35,14 +62,11 @@ def monitored(ctx: RunContext, stack: Stack, run_dir: Path) -> Iterator[None]:
     monitors = Monitors(request).start()
     sampled = "containers" if request.container_label else "processes"
     ctx.progress(f"== monitors on: {sampled}" + (", PostgreSQL" if monitors.postgres else ""))
+    monitoring = Monitoring(ctx, monitors)
     try:
-        yield
+        yield monitoring
     finally:
-        summary = monitors.stop()
-        counts = ", ".join(f"{name} {n}" for name, n in sorted(summary["containers"].items()))
-        ctx.progress(f"== monitors off: samples {counts or 'none'}")
-        for note in summary["notes"]:
-            ctx.progress(f"note: {note}")
+        monitoring.stop()
         if (run_dir / RESULTS).exists():
             for path in build_report(run_dir):
                 ctx.progress(f"report: {path}")
@@ -85,9 +109,17 @@ def service_watch(stack: Stack, grace_s: float) -> ServiceWatch | None:
 
 
 def load_phase(
-    ctx: RunContext, stack: Stack, spec: LoadSpec, users: SeededUsers, run_dir: Path
+    ctx: RunContext,
+    stack: Stack,
+    spec: LoadSpec,
+    users: SeededUsers,
+    run_dir: Path,
+    on_window: OnWindow = None,
 ) -> LoadResult:
-    """Locust against the stack, the services watched; what it measured."""
+    """Locust against the stack, the services watched; what it measured.
+
+    `on_window` is called as the measured window begins (after the warm-up).
+    """
     shape, options = spec.shape, spec.options
     if users.usernames is None:
         ctx.progress(
@@ -96,18 +128,24 @@ def load_phase(
     plan = LoadPlan(
         run_dir=run_dir,
         classes=spec.classes,
-        stages=shape.stages(),
+        shape=shape.plan(),
         warmup_s=shape.warmup_s,
-        total_s=shape.warmup_s + shape.duration_s,
+        total_s=shape.max_total_s,
         workers=spec.workers,
         usernames_file=users.usernames,
         password=users.password,
         http_client=options.http_client,
         remote_workers=options.remote_workers,
+        worker_cpus=options.worker_cpus,
+    )
+    warmup = (
+        f"a warm-up of {shape.warmup_s}s or more (until {shape.warmup_users} users have started)"
+        if shape.warmup_s
+        else "no warm-up"
     )
     ctx.progress(
-        f"load: shape {shape.name}, {shape.users} users, {shape.warmup_s}s warm-up + "
-        f"{shape.duration_s}s, {spec.workers} worker(s), scenario {spec.scenario} -> {run_dir}"
+        f"load: shape {shape.name}, {shape.users} users, {warmup}, then {shape.duration_s}s "
+        f"measured, {spec.workers} worker(s), scenario {spec.scenario} -> {run_dir}"
     )
     site = stack.load_site()
     watch = service_watch(stack, options.down_grace_s)
@@ -126,6 +164,7 @@ def load_phase(
                 progress=ctx.progress,
                 ui_port=8089 if options.ui else None,
                 abort=abort,
+                on_window=on_window,
             )
         else:
             outcome = run_locally(
@@ -136,6 +175,7 @@ def load_phase(
                 abort=abort,
                 master_bind=options.master_bind,
                 master_port=options.master_port,
+                on_window=on_window,
             )
     finally:
         if watch is not None:

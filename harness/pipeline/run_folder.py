@@ -13,7 +13,8 @@ from harness.errors import ConfigError
 from harness.record import RunRecord, write_record
 from harness.stack import Stack
 
-EXIT_PASS, EXIT_FAIL = 0, 1
+# 2 is a usage error (harness.errors); 3: the run's numbers describe the test bed, not the system
+EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 3
 
 
 def check_writable(root: Path) -> Path:

@@ -117,6 +117,8 @@ class LoadOptions:
     remote_workers: int = 0  # workers other machines add with `harness worker`
     master_bind: str = "127.0.0.1"  # where the master listens for them, for this run only
     master_port: int | None = None
+    worker_cpus: float | None = None  # a CPU quota per Locust worker container
+    profile: bool = True  # py-spy on the backend's Python processes in the measured window
 
 
 @dataclass(frozen=True)

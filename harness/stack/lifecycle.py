@@ -115,6 +115,13 @@ def up(request: UpRequest) -> st.StackState:
         raise
     state.persistent = request.persistent
     state.bcrypt_rounds = request.bcrypt_rounds
+    backend = request.project.backend
+    templates = [*backend.command, *backend.env.values()]
+    # Known only where the backend is started with the harness's figure (a placeholder).
+    if request.provider != "external" and any("{workers}" in str(t) for t in templates):
+        state.backend_workers = request.backend_workers
+    if request.provider != "external" and any("{bcrypt_rounds}" in str(t) for t in templates):
+        state.hash_rounds = request.bcrypt_rounds
     state.images = {**state.images, **request.images}
     state.project_file = str(request.project.source)
     st.save(state)

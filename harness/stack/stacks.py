@@ -77,6 +77,16 @@ class Stack:
         return self.state.bcrypt_rounds
 
     @property
+    def backend_workers(self) -> int | None:
+        """The backend's server processes (uvicorn --workers); None: the harness does not know."""
+        return self.state.backend_workers
+
+    @property
+    def hash_rounds(self) -> int | None:
+        """The backend's bcrypt cost, when the harness set it; None when it does not know."""
+        return self.state.hash_rounds
+
+    @property
     def project_file(self) -> Path | None:
         """The project file the stack was started from; None for an external or older one."""
         return Path(self.state.project_file) if self.state.project_file else None

@@ -29,6 +29,9 @@ class StackState:
     created_at: str = ""
     images: dict[str, str] = field(default_factory=dict)
     bcrypt_rounds: int = 12
+    # What the backend was started with, when the project hands it the harness's figure
+    backend_workers: int | None = None  # its server processes
+    hash_rounds: int | None = None  # its bcrypt cost
     backend_port: int = 8000  # where the backend listens inside its container (Docker)
     backend_name: str = "reference"  # the project's backend.name
     project_file: str = ""  # the project file it was started from ("" : the reference backend)

@@ -95,9 +95,17 @@ def client_efficiency(
         "CV_HTTP_CLIENT": client,
         "CV_USERNAMES_FILE": "/seed/usernames.txt",
         "CV_WAIT_SCALE": "0",
-        "CV_WARMUP_S": str(warmup),
-        "CV_SHAPE_STAGES": json.dumps(
-            [{"until": warmup + measure, "users": users, "spawn_rate": users}]
+        "CV_SHAPE": json.dumps(
+            {
+                "warmup": {
+                    "users": users,
+                    "spawn_rate": users,
+                    "min_s": warmup,
+                    "max_s": warmup,
+                    "wait_for_starts": False,
+                },
+                "stages": [{"for_s": measure, "users": users, "spawn_rate": users}],
+            }
         ),
     }
     files = ",".join(f"{IMAGE_SCENARIOS}/{name}" for name in SCENARIO_FILES)

@@ -10,6 +10,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.load.runner import (
     USER_STARTS,
+    WINDOW,
     LoadPlan,
     failure_reason,
     locust_args,
@@ -31,7 +32,7 @@ def plan(tmp_path: Path) -> LoadPlan:
     return LoadPlan(
         run_dir=tmp_path,
         classes=("ContraVentoUser",),
-        stages=[],
+        shape={"warmup": None, "stages": []},
         warmup_s=5,
         total_s=20,
         workers=2,
@@ -152,10 +153,15 @@ def history(rows: list[tuple[int, int]]) -> str:
     return HISTORY_HEAD + "\n".join(lines) + "\n"
 
 
-def test_users_reached_are_read_after_the_warm_up_with_the_start_tally(tmp_path: Path) -> None:
-    # 10 users spawned in the warm-up; 8 could not start and stopped before it ended
+def window(folder: Path, start: float) -> None:
+    (folder / WINDOW).write_text(json.dumps({"start": start, "warmup_s": 5, "users": 2}))
+
+
+def test_users_reached_are_read_in_the_window_with_the_start_tally(tmp_path: Path) -> None:
+    # 10 users spawned in the warm-up; 8 could not start and stopped before the window began
     samples = [(1000, 4), (1002, 10), (1004, 6), (1006, 2), (1010, 2), (1020, 2)]
     (tmp_path / "locust_stats_history.csv").write_text(history(samples))
+    window(tmp_path, 1005.5)
     starts = {
         "started": 2,
         "failed": 8,
@@ -169,7 +175,7 @@ def test_users_reached_are_read_after_the_warm_up_with_the_start_tally(tmp_path:
         },
     }
     (tmp_path / USER_STARTS).write_text(json.dumps(starts))
-    assert read_users(tmp_path, planned=10, warmup_s=5) == {
+    assert read_users(tmp_path, planned=10) == {
         "planned": 10,
         "reached": 2,  # the peak of 10 fell in the warm-up
         "started": 2,
@@ -182,24 +188,26 @@ def test_users_reached_are_read_after_the_warm_up_with_the_start_tally(tmp_path:
         },
     }
     # without a warm-up the spawn's 10 is measured, but only 2 of them ever started
-    assert read_users(tmp_path, planned=10, warmup_s=0)["reached"] == 2
+    window(tmp_path, 1000.0)
+    assert read_users(tmp_path, planned=10)["reached"] == 2
 
 
-def test_the_warm_up_counts_from_the_first_user_not_the_first_history_line(
-    tmp_path: Path,
-) -> None:
-    # workers connect for 4 s with no users; 6 users spawn; the warm-up is 5 s from then
+def test_users_count_from_the_window_the_shape_recorded(tmp_path: Path) -> None:
+    # workers connect for 4 s with no users; 6 users spawn; the window begins at 1009
     samples = [(1000, 0), (1002, 0), (1004, 3), (1006, 6), (1008, 6), (1009, 5), (1012, 5)]
     (tmp_path / "locust_stats_history.csv").write_text(history(samples))
-    users = read_users(tmp_path, planned=6, warmup_s=5)  # no start tally: history alone
+    window(tmp_path, 1009.2)  # whole-second stamps: the 1009 row is the window's first
+    users = read_users(tmp_path, planned=6)  # no start tally: history alone
     assert (users["reached"], users["started"], users["start_failures"]) == (5, None, 0)
+    (tmp_path / WINDOW).unlink()  # stopped in its warm-up: the most users it ever ran
+    assert read_users(tmp_path, planned=6)["reached"] == 6
     (tmp_path / "locust_stats_history.csv").write_text(history([(1000, 0), (1001, 0)]))
-    assert read_users(tmp_path, planned=6, warmup_s=5)["reached"] == 0  # nobody ever ran
+    assert read_users(tmp_path, planned=6)["reached"] == 0  # nobody ever ran
 
 
 def test_users_without_locust_files_are_unknown(tmp_path: Path) -> None:
     (tmp_path / USER_STARTS).write_text("{not json")
-    assert read_users(tmp_path, planned=None, warmup_s=5) == {
+    assert read_users(tmp_path, planned=None) == {
         "planned": None,
         "reached": None,
         "started": None,

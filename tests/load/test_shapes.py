@@ -1,35 +1,45 @@
-"""Shapes turn into stages with the warm-up first; bad values are refused."""
+"""Shapes turn into a warm-up and measured stages; bad values are refused."""
 
 from __future__ import annotations
-
-import itertools
 
 import pytest
 
 from harness.errors import ConfigError
-from harness.load.shapes import SHAPES, resolve_shape, user_classes
+from harness.load.shapes import SHAPES, WARMUP_EXTRA_S, resolve_shape, user_classes
 
 
-def test_steady_shape_has_warmup_then_target() -> None:
+def test_steady_shape_warms_up_at_full_load_and_waits_for_every_start() -> None:
     shape = resolve_shape("load", users=100, duration_s=60, warmup_s=10)
-    assert shape.stages() == [
-        {"until": 10, "users": 10, "spawn_rate": 10},
-        {"until": 70, "users": 100, "spawn_rate": 10},
-    ]
+    assert shape.plan() == {
+        "warmup": {
+            "users": 100,  # the whole load: the ramp and its logins stay out of the window
+            "spawn_rate": 10,
+            "min_s": 10,
+            "max_s": 10 + 10 + WARMUP_EXTRA_S,  # spawning 100 at 10/s takes 10 s
+            "wait_for_starts": True,
+        },
+        "stages": [{"for_s": 60, "users": 100, "spawn_rate": 10}],
+    }
+    assert shape.max_total_s == 10 + 10 + WARMUP_EXTRA_S + 60
+    assert not shape.ramp_measured
 
 
-def test_stress_ramps_in_ten_steps_to_the_peak() -> None:
-    stages = resolve_shape("stress", duration_s=100, warmup_s=10).stages()
-    users = [s["users"] for s in stages[1:]]
-    assert users == [50 * i for i in range(1, 11)]
-    assert stages[-1]["until"] == 110 and all(
-        a["until"] < b["until"] for a, b in itertools.pairwise(stages)
-    )
+def test_no_warm_up_means_the_window_starts_at_once() -> None:
+    shape = resolve_shape("baseline", warmup_s=0)
+    assert shape.plan()["warmup"] is None and shape.max_total_s == shape.duration_s
 
 
-def test_spike_spawns_fast() -> None:
+def test_stress_measures_its_ramp_in_ten_steps_to_the_peak() -> None:
+    shape = resolve_shape("stress", duration_s=100, warmup_s=10)
+    stages = shape.stages()
+    assert [s["users"] for s in stages] == [50 * i for i in range(1, 11)]
+    assert sum(s["for_s"] for s in stages) == 100
+    assert shape.ramp_measured and shape.plan()["warmup"]["users"] == 10
+
+
+def test_spike_spawns_fast_inside_the_window() -> None:
     spike = SHAPES["spike"]
-    assert spike.users == 200 and spike.spawn_rate == 100
+    assert spike.users == 200 and spike.spawn_rate == 100 and spike.ramp_measured
     assert spike.stages()[-1]["spawn_rate"] == 100
 
 

@@ -61,12 +61,14 @@ def test_a_failed_bench_suite_fails_the_run_and_says_so() -> None:
     assert judge(SLO, LoadResult([endpoint(200)], None), bench=bench("PASS")).verdict == "PASS"
 
 
-def test_saturation_abort_and_interruption_are_warned() -> None:
+def test_saturation_makes_the_run_invalid_and_abort_and_interruption_are_warned() -> None:
     result = LoadResult(
         [endpoint(200)], None, saturated=True, interrupted=True, aborted="backend down 20 s"
     )
-    warnings = judge(SLO, result, bench=None).warnings
-    assert any("saturated" in w for w in warnings)
+    judgement = judge(SLO, result, bench=None)
+    assert judgement.verdict == "INVALID"
+    assert [r.code for r in judgement.invalid] == ["generator_saturated"]
+    warnings = judgement.warnings
     assert any("aborted, partial results: backend down 20 s" in w for w in warnings)
     assert "interrupted: partial results" in warnings
 
@@ -83,10 +85,11 @@ REGISTER_400 = {
 }
 
 
-def test_a_load_short_of_its_planned_users_fails_naming_both_and_the_first_error() -> None:
+def test_a_load_short_of_its_planned_users_is_invalid_naming_both_and_the_first_error() -> None:
     short = users(100, 92, started=92, start_failures=8, first_start_error=REGISTER_400)
     judgement = judge(SLO, LoadResult([endpoint(200)], None), bench=None, users=short)
-    assert judgement.verdict == "FAIL"
+    assert judgement.verdict == "INVALID"
+    assert [r.code for r in judgement.invalid] == ["users_not_reached"]
     assert all(r["passed"] for r in judgement.rows)  # the rows alone would have passed
     assert judgement.warnings == [
         "users: reached 92 of 100 planned; 8 could not start; first error: "
@@ -98,7 +101,7 @@ def test_without_a_history_the_started_users_count() -> None:
     judgement = judge(
         SLO, LoadResult([endpoint(200)], None), bench=None, users=users(10, None, started=3)
     )
-    assert judgement.verdict == "FAIL"
+    assert judgement.verdict == "INVALID"
     assert judgement.warnings == ["users: reached 3 of 10 planned"]
 
 

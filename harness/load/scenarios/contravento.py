@@ -139,6 +139,10 @@ class StartTally:
             if first is None or float(error.get("at", 0)) < float(first.get("at", 0)):
                 self.first_error = {**error, "user_class": user_class}
 
+    def finished(self) -> int:
+        """Users whose start is over, whether it worked or not (a staged shape waits for all)."""
+        return sum(self.started.values()) + sum(self.failed.values())
+
     def reset(self, **_kwargs: Any) -> None:
         """A new test (the Locust UI can start several in one master) counts afresh."""
         self.started, self.failed, self.first_error = {}, {}, None
@@ -176,6 +180,7 @@ def _count_starts(environment: Any, **_kwargs: Any) -> None:
         _write_starts(environment)
 
     runner.register_message(START_MESSAGE, on_report)
+    environment.user_starts = TALLY  # the staged shape's warm-up waits for every start
 
 
 def _write_starts(environment: Any, **_kwargs: Any) -> None:

@@ -1,8 +1,18 @@
-"""A load shape from stages in CV_SHAPE_STAGES (JSON), with a warm-up excluded from the stats.
+"""A load shape from CV_SHAPE (JSON): a warm-up that ends when the load is ready, then stages.
 
-CV_SHAPE_STAGES = [{"until": seconds, "users": n, "spawn_rate": r}, ...]; CV_WARMUP_S = seconds.
-At the end of the warm-up the aggregated statistics are reset, so the verdict sees only the
-measured part; the history CSV keeps the whole run for the charts.
+CV_SHAPE = {"warmup": {"users": n, "spawn_rate": r, "min_s": s, "max_s": s, "wait_for_starts": b},
+            "stages": [{"for_s": seconds, "users": n, "spawn_rate": r}, ...]}
+
+The warm-up runs at least min_s. With wait_for_starts it goes on, up to max_s, until its users
+are all spawned and every one has finished its start (the scenario's tally of user starts:
+register, log in), so start-up work such as the logins' password hashing does not fall inside
+the measured window; then SETTLE_S more for the queue it left to drain. The stages' times count
+from the window's start, whenever that comes.
+
+At the window's start the statistics are reset, on the master and on every worker (a worker's
+unsent statistics would otherwise bring a few seconds of warm-up into the window), and
+<csv prefix>_window.json says when the window began, with how many users, whether every start
+had finished; its "end" is added when the last stage ends.
 """
 
 from __future__ import annotations
@@ -10,27 +20,117 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from pathlib import Path
 from typing import Any
 
-from locust import LoadTestShape
+from locust import LoadTestShape, events
+from locust.runners import WorkerRunner
 
 log = logging.getLogger("harness.shape")
+
+RESET_MESSAGE = "cv_reset_stats"
+WINDOW_SUFFIX = "_window.json"
+SETTLE_S = 3.0  # after the last start: requests queued behind the start-up work drain
 
 
 class StagedShape(LoadTestShape):
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.stages: list[dict[str, Any]] = json.loads(os.environ.get("CV_SHAPE_STAGES", "[]"))
-        self.warmup_s = float(os.environ.get("CV_WARMUP_S", "0"))
-        self.warm = self.warmup_s <= 0
+        spec: dict[str, Any] = json.loads(os.environ.get("CV_SHAPE", "{}") or "{}")
+        self.warmup: dict[str, Any] = spec.get("warmup") or {}
+        self.stages: list[dict[str, Any]] = spec.get("stages") or []
+        self.window_start: float | None = None  # run time the window began at
+        self.ready_since: float | None = None
+        self.ended = False
+        self.window: dict[str, Any] = {}
 
     def tick(self) -> tuple[int, float] | None:
         now = float(self.get_run_time())  # type: ignore[no-untyped-call]
-        if not self.warm and now >= self.warmup_s and self.runner is not None:
-            self.warm = True
-            self.runner.stats.reset_all()
-            log.info("warm-up over after %.0fs: statistics reset", now)
+        if self.window_start is None:
+            if not self._warmed_up(now):
+                return int(self.warmup["users"]), float(self.warmup["spawn_rate"])
+            self._begin_window(now)
+        elapsed = now - (self.window_start or 0.0)
+        until = 0.0
         for stage in self.stages:
-            if now < stage["until"]:
+            until += float(stage["for_s"])
+            if elapsed < until:
                 return int(stage["users"]), float(stage["spawn_rate"])
+        if not self.ended:
+            self.ended = True
+            self._write_window(end=time.time())
         return None
+
+    def _warmed_up(self, now: float) -> bool:
+        if not self.warmup or now >= float(self.warmup.get("max_s", 0)):
+            return True
+        if now < float(self.warmup.get("min_s", 0)):
+            return False
+        if not self.warmup.get("wait_for_starts"):
+            return True
+        if self._all_started():
+            self.ready_since = self.ready_since if self.ready_since is not None else now
+            return now - self.ready_since >= SETTLE_S
+        self.ready_since = None
+        return False
+
+    def _starts(self) -> int | None:
+        """Users whose start is over (worked or failed), from the scenario's tally if it has one."""
+        tally = getattr(self.runner.environment, "user_starts", None) if self.runner else None
+        if tally is None:
+            return None
+        return int(tally.finished())
+
+    def _all_started(self) -> bool:
+        users = int(self.warmup["users"])
+        spawned = self.runner is not None and self.runner.user_count >= users
+        finished = self._starts()
+        return spawned if finished is None else finished >= users
+
+    def _begin_window(self, now: float) -> None:
+        self.window_start = now
+        runner = self.runner
+        if runner is not None:
+            runner.stats.reset_all()
+            if not isinstance(runner, WorkerRunner) and hasattr(runner, "clients"):
+                runner.send_message(RESET_MESSAGE)  # a MasterRunner: tell every worker
+        users = runner.user_count if runner is not None else None
+        finished = self._starts()
+        self.window = {
+            "start": time.time(),
+            "warmup_s": round(now, 3),
+            "users": users,
+            "starts_finished": finished,
+            "starts_done": self._all_started() if self.warmup else None,
+        }
+        self._write_window()
+        log.info("warm-up over after %.0fs with %s users: statistics reset", now, users)
+
+    def _write_window(self, **extra: Any) -> None:
+        runner = self.runner
+        prefix = getattr(runner.environment.parsed_options, "csv_prefix", None) if runner else None
+        if not prefix:
+            return
+        self.window = {**self.window, **extra}
+        path = Path(f"{prefix}{WINDOW_SUFFIX}")
+        partial = path.with_name(f".{path.name}.tmp")  # the harness never reads half a file
+        try:
+            partial.write_text(json.dumps(self.window) + "\n", encoding="utf-8")
+            partial.replace(path)
+        except OSError as exc:
+            log.warning("could not write %s: %s", path, exc)
+
+
+def _listen_for_reset(environment: Any, **_kwargs: Any) -> None:
+    """A worker drops the statistics it has not sent yet when the window begins."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+
+        def on_reset(_msg: Any, **_: Any) -> None:
+            runner.stats.reset_all()
+
+        runner.register_message(RESET_MESSAGE, on_reset)
+
+
+events.init.add_listener(_listen_for_reset)  # type: ignore[no-untyped-call]

@@ -18,6 +18,7 @@ from tests.support.docker import require_docker
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 GROUPS = {"simple queries", "trip create / update", "publish", "lists"}
+EXIT = {"PASS": 0, "FAIL": 1, "INVALID": 3}
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +67,15 @@ def test_short_distributed_run(seeded_stack: Path, tmp_path: Path) -> None:
         str(tmp_path),
         timeout=300,
     )
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode in (0, 1, 3), done.stderr
     assert "verdict:" in done.stderr and "rps" in done.stderr
     results = check_results((tmp_path / "latest").resolve(), GROUPS)
     assert results["run"]["workers"] == 2 and results["run"]["seed"]["profile"] == "tiny"
-    assert done.returncode == (0 if results["verdict"] == "PASS" else 1)
+    assert done.returncode == EXIT[results["verdict"]]
+    assert results["window"]["users"] == 20 and results["window"]["starts_done"] is True
+    assert results["coverage"] and min(results["coverage"].values()) >= 0.9
+    profile = results["profile"]  # py-spy from a sidecar in the backend's PID namespace
+    assert profile["status"] == "recorded" and profile["samples"] > 0, profile
     names = [n for n in labelled("container") if "locust" in n]
     assert names == []  # master and workers are removed after the run
     run_dir = (tmp_path / "latest").resolve()
@@ -81,6 +86,26 @@ def test_short_distributed_run(seeded_stack: Path, tmp_path: Path) -> None:
     for path in run_dir.rglob("*"):  # nothing the harness writes for the run leaks it
         if path.is_file():
             assert password.encode() not in path.read_bytes(), path
+
+
+def test_a_worker_with_a_tiny_cpu_quota_makes_the_run_invalid(
+    seeded_stack: Path, tmp_path: Path
+) -> None:
+    done = harness(
+        seeded_stack,
+        "load",
+        # 40 users ask about 0.05 cores of a Locust worker; it gets 0.02
+        *("--shape", "baseline", "--users", "40", "--duration", "20", "--warmup", "3"),
+        *("--workers", "1", "--worker-cpus", "0.02", "--skip-profile"),
+        *("--reports", str(tmp_path)),
+        timeout=400,
+    )
+    results = json.loads(((tmp_path / "latest") / "results.json").read_text())
+    assert done.returncode == 3 and results["verdict"] == "INVALID", done.stderr[-3000:]
+    saturated = next(r for r in results["invalid"] if r["code"] == "generator_saturated")
+    assert any("of its 0.02" in line for line in saturated["evidence"]), saturated
+    assert "--workers" in saturated["hint"]
+    assert "INVALID: the load generator ran out of CPU" in done.stderr
 
 
 def test_benchmark_suite_on_the_docker_stack(seeded_stack: Path, tmp_path: Path) -> None:
@@ -122,7 +147,7 @@ def test_make_full_load_end_to_end(tmp_path: Path) -> None:
         text=True,
         timeout=600,
     )
-    assert done.returncode in (0, 2), done.stderr[-3000:]
+    assert done.returncode in (0, 2), done.stderr[-3000:]  # make turns 1 and 3 into 2
     phases = ("== stack: starting a throwaway stack", "== seed", "== bench", "== load", "== tear")
     for phase in phases:
         assert phase in done.stderr
@@ -147,8 +172,9 @@ def test_make_full_load_end_to_end(tmp_path: Path) -> None:
 
     if results["verdict"] == "PASS":
         assert done.returncode == 0
-    else:  # make exits 2 for any failed recipe; its message carries the harness's own exit 1
-        assert "full-load] Error 1" in done.stderr, done.stderr[-2000:]
+    else:  # make exits 2 for any failed recipe; its message carries the harness's own exit
+        code = EXIT[results["verdict"]]
+        assert f"full-load] Error {code}" in done.stderr, done.stderr[-2000:]
     stacks = [p.name for p in (home / "stacks").iterdir()]
     assert stacks  # the throwaway stack's folder (logs) stays; its Docker objects must not
     for stack_id in stacks:

@@ -5,6 +5,10 @@ that figure's allowance AND the figure moves one way through the window (Kendall
 values in about a dozen equal bins against time). Both, because one-second figures are noisy:
 a difference alone can be a burst, a trend alone can be a few percent.
 
+For throughput a difference must also exceed three standard deviations of chance (the two
+thirds' request counts as Poisson counts): at 10 rps a third of a 30 s window holds about 100
+requests, and 20 % is then within chance.
+
 Throughput comes from the requests counted since the window began, not from Locust's
 "current rps": that one averages the last seconds, so it starts near zero after the window's
 statistics reset and climbs for seconds with no change in the load. The count arrives in
@@ -14,6 +18,7 @@ steps (each worker reports every few seconds) and is interpolated between them.
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -70,12 +75,17 @@ def _binned(points: Sequence[tuple[float, float]], bins: list[tuple[float, float
     return values
 
 
-def _check(metric: Metric, first: float, last: float, trend: list[float]) -> TrendCheck:
+def _check(
+    metric: Metric, first: float, last: float, trend: list[float], noise: float = 0.0
+) -> TrendCheck:
+    """`noise`: how far last may differ from first by chance alone (same unit)."""
     change = (last / first - 1) if first > 0 else (0.0 if last == 0 else None)
     tau = kendall_tau(trend)
-    moved = (change is None or abs(change) > ALLOWED_CHANGE[metric]) and abs(
-        last - first
-    ) >= ALLOWED_STEP[metric]
+    moved = (
+        (change is None or abs(change) > ALLOWED_CHANGE[metric])
+        and abs(last - first) >= ALLOWED_STEP[metric]
+        and abs(last - first) > noise
+    )
     trending = tau is not None and abs(tau) >= TREND_TAU
     return TrendCheck(
         metric=metric,
@@ -122,10 +132,12 @@ def throughput(points: Sequence[tuple[float, int]], start: float, end: float) ->
     """Requests per second over the first and the last third, and in bins, from the count."""
     at = counted(points, start)
     third = (end - start) / 3
-    first = (at(start + third) - at(start)) / third
-    last = (at(end) - at(end - third)) / third
+    n_first, n_last = at(start + third) - at(start), at(end) - at(end - third)
     trend = [(at(b) - at(a)) / (b - a) for a, b in _bins(start, end)]
-    return _check("rps", first, last, trend)
+    # Requests arrive about as a Poisson process: two thirds' counts differ by chance by up
+    # to 3 standard deviations of their difference, sqrt(n_first + n_last).
+    noise = 3 * math.sqrt(n_first + n_last) / third
+    return _check("rps", n_first / third, n_last / third, trend, noise)
 
 
 def assess(

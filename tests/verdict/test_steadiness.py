@@ -73,3 +73,15 @@ def test_a_count_that_climbs_is_not_steady() -> None:
 def test_small_latencies_moving_a_few_milliseconds_are_steady() -> None:
     p95 = [22.0] * 20 + [15.0] * 20 + [9.0] * 20  # -59 %, but 13 ms
     assert assess(window([10.0] * 60, p95), 1000, 1059)[0] is True
+
+
+def test_a_low_rate_difference_within_chance_is_steady() -> None:
+    # the suite's failing case: 11.9 rps then 9.0 rps over 10 s thirds (-24 %, 119 vs 90
+    # requests: 2 standard deviations of chance), falling in a few steps
+    total, points = 0.0, []
+    for i in range(31):
+        total += 11.9 if i < 10 else (10.5 if i < 20 else 9.0)
+        points.append(Point(1000.0 + i, 10, 0.0, 12.0, requests=int(total)))
+    steady, checks = assess(points, 1000.0, 1030.0)
+    assert checks[0].change is not None and checks[0].change < -0.2 and checks[0].steady
+    assert steady is True

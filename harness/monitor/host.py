@@ -28,13 +28,12 @@ import psutil
 
 from harness.monitor.cgroupfs import slurp
 from harness.monitor.containers import JsonlWriter
-from harness.monitor.ledger import GENERATOR, STACK, CpuLedger
+from harness.monitor.ledger import GENERATOR, HARNESS, STACK, CpuLedger
 
 PROC = Path("/proc")
 TOP_EVERY = 5  # samples between two scans of the whole process table
 TOP_N = 5
 TOP_MIN_CORES = 0.01
-HARNESS = "harness"
 
 
 @dataclass(frozen=True)
@@ -275,8 +274,9 @@ class HostSampler:
             return
         mono, now, cpu = time.monotonic(), time.time(), psutil.cpu_times()
         ledger = self.ledger.totals()
-        used = {g: ledger.get(g, 0.0) - self._ledger.get(g, 0.0) for g in (STACK, GENERATOR)}
-        used[HARNESS] = 0.0
+        used = {
+            g: ledger.get(g, 0.0) - self._ledger.get(g, 0.0) for g in (STACK, GENERATOR, HARNESS)
+        }
         for group, seconds in self._members_used().items():
             used[group] += seconds
         row = host_row(now, self.cores, self._cpu, cpu, mono - self._at, used)

@@ -12,11 +12,15 @@ import threading
 
 GENERATOR = "generator"
 STACK = "stack"
+HARNESS = "harness"
 
 
 def group_of(role: str) -> str:
-    """The load generator (Locust master and workers) apart from the stack under test."""
-    return GENERATOR if role.startswith("locust") else STACK
+    """The load generator (Locust master and workers) and the harness's own profiler sidecar
+    apart from the stack under test."""
+    if role.startswith("locust"):
+        return GENERATOR
+    return HARNESS if role == "profiler" else STACK
 
 
 class CpuLedger:
@@ -39,8 +43,8 @@ class CpuLedger:
             self._last[container_id] = cpu_s
 
     def totals(self) -> dict[str, float]:
-        """CPU seconds used since first seen, by group (stack, generator)."""
-        found = {STACK: 0.0, GENERATOR: 0.0}
+        """CPU seconds used since first seen, by group (stack, generator, harness)."""
+        found = {STACK: 0.0, GENERATOR: 0.0, HARNESS: 0.0}
         with self._lock:
             for container_id, used in self._used.items():
                 found[self._group[container_id]] += used

@@ -23,6 +23,19 @@ TOP_LIMIT = 20
 # its children); the cap on nodes keeps a pathological profile from bloating the report.
 MIN_SHARE = 0.005
 MAX_NODES = 1500
+# Leaves where a thread waits, not works: py-spy's own idle test misses threads parked in a
+# lock (a thread pool's idle workers), and they would top a CPU profile. (file, function)
+WAITING = {
+    ("threading.py", "Condition.wait"),
+    ("threading.py", "Event.wait"),
+    ("threading.py", "Thread.join"),
+    ("threading.py", "Thread._wait_for_tstate_lock"),
+    ("queue.py", "Queue.get"),
+    ("concurrent/futures/thread.py", "_worker"),
+    ("selectors.py", "EpollSelector.select"),
+    ("selectors.py", "PollSelector.select"),
+    ("selectors.py", "SelectSelector.select"),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,19 @@ def parse_collapsed(text: str) -> list[Stack]:
         if parts:
             stacks.append(Stack(tuple(parse_frame(p) for p in parts), int(count), process))
     return stacks
+
+
+def waiting(stack: Stack) -> bool:
+    """True when the sample caught the thread waiting (its leaf is a known wait)."""
+    leaf = stack.frames[-1]
+    return any(
+        leaf.function == function and (leaf.file or "").endswith(file) for file, function in WAITING
+    )
+
+
+def working(stacks: list[Stack]) -> list[Stack]:
+    """The samples of threads at work: those caught waiting are left out."""
+    return [s for s in stacks if not waiting(s)]
 
 
 def sample_count(stacks: list[Stack]) -> int:

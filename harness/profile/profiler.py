@@ -24,6 +24,7 @@ from harness.profile.collapsed import (
     process_count,
     sample_count,
     top_functions,
+    working,
 )
 from harness.profile.local import LocalRecording
 from harness.profile.pyspy import NotRecorded, Recording, Sampling
@@ -124,13 +125,15 @@ class Profiler:
             return self._not_recorded(exc)
         except DOCKER_ERRORS as exc:
             return self._not_recorded(NotRecorded("failed", f"Docker: {_first_line(exc)}"))
-        stacks = parse_collapsed(self.raw.read_text(encoding="utf-8", errors="replace"))
+        everything = parse_collapsed(self.raw.read_text(encoding="utf-8", errors="replace"))
+        stacks = working(everything)
         return self._finish(
             ProfileSummary(
                 status="ok",
                 target=self._described,
                 samples=sample_count(stacks),
-                processes=process_count(stacks),
+                waiting_samples=sample_count(everything) - sample_count(stacks),
+                processes=process_count(everything),
                 rate_hz=self.sampling.rate_hz,
                 duration_s=round(duration, 1),
                 top=top_functions(stacks),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import tarfile
 import time
 from collections.abc import Mapping
@@ -75,6 +76,7 @@ class SidecarRecording:
                 cap_add=["SYS_PTRACE"],
                 network_mode="none",
                 labels=self.labels,
+                name=f"{self._backend_name()}-profiler-{os.getpid()}",
             )
         except docker.errors.ImageNotFound:
             raise NotRecorded(
@@ -117,6 +119,13 @@ class SidecarRecording:
                     "failed", f"py-spy did not start sampling within {START_TIMEOUT_S:.0f} s"
                 )
             time.sleep(_POLL_S)  # polling the sidecar's log for py-spy's first line
+
+    def _backend_name(self) -> str:
+        """The sampled container's name, which names the sidecar beside it in `docker ps`."""
+        try:
+            return str(self.client.containers.get(self.container_id).name)
+        except DOCKER_ERRORS:
+            return self.container_id[:12]
 
     def stop(self) -> None:
         sidecar = self._sidecar

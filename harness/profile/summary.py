@@ -56,6 +56,7 @@ class ProfileSummary(_Model):
     hint: str | None = None  # what to do about it
     target: str | None = None  # the process sampled, e.g. "pid 1 `python -m backend` (uid 10001)"
     samples: int = 0
+    waiting_samples: int = 0  # left out: threads caught waiting (collapsed.WAITING)
     processes: int = 0  # Python processes that were sampled (uvicorn workers count apart)
     rate_hz: int | None = None
     duration_s: float | None = None

@@ -84,7 +84,7 @@ def test_the_ledger_counts_from_first_sight_and_across_restarts() -> None:
     ledger.record("pg", "postgres", 101.5)
     ledger.record("w1", "locust-worker", 5.25)
     ledger.record("pg", "postgres", 0.5)  # restarted: a new cgroup counting from zero
-    assert ledger.totals() == {"stack": 2.0, "generator": 0.25}
+    assert ledger.totals() == {"stack": 2.0, "generator": 0.25, "harness": 0.0}
     assert ledger.ids() == {"pg", "w1"}
 
 
@@ -165,3 +165,12 @@ def test_the_local_stack_and_the_harness_are_not_outside(tmp_path: Path) -> None
     assert 0.7 * harness_cores < sampled[1] < 1.3 * harness_cores, (sampled, harness_cores, rows)
     assert all(r["generator_cores"] == 0 for r in rows)
     assert all(p["pid"] not in (backend.pid, os.getpid()) for r in rows for p in r.get("top", []))
+
+
+def test_the_profiler_sidecar_counts_as_the_harness_not_the_stack() -> None:
+    ledger = CpuLedger()
+    ledger.record("p", "profiler", 1.0)
+    ledger.record("p", "profiler", 1.5)
+    ledger.record("b", "backend", 3.0)
+    ledger.record("b", "backend", 4.0)
+    assert ledger.totals() == {"stack": 1.0, "generator": 0.0, "harness": 0.5}

@@ -10,6 +10,7 @@ from harness.profile.collapsed import (
     process_count,
     sample_count,
     top_functions,
+    working,
 )
 
 # Two uvicorn workers (children of the process sampled), a recursion, a malformed line.
@@ -94,3 +95,17 @@ def test_flame_tree_node_cap_keeps_the_widest_boxes() -> None:
 
 def test_no_samples_no_tree() -> None:
     assert flame_tree([]) == [] and top_functions([]) == [] and process_count([]) == 0
+
+
+def test_threads_caught_waiting_are_left_out_of_a_cpu_profile() -> None:
+    # an anyio worker thread parked on its queue, and one hashing a password
+    raw = (
+        "_bootstrap (threading.py:1);run (anyio/_backends/_asyncio.py:900);"
+        "get (queue.py:154);Condition.wait (threading.py:320) 780\n"
+        "_bootstrap (threading.py:1);run (anyio/_backends/_asyncio.py:900);"
+        "_verify_sync (backend/security.py:40) 220\n"
+    )
+    stacks = parse_collapsed(raw)
+    kept = working(stacks)
+    assert sample_count(stacks) == 1000 and sample_count(kept) == 220
+    assert top_functions(kept)[0].function == "_verify_sync"

@@ -15,6 +15,7 @@ from harness.verdict.steadiness import describe
 
 OUTSIDE_LIMIT = 0.20  # share of the machine other programs may use before the run is suspect
 STEAL_LIMIT = 0.10
+NAMED_CORES = 0.05  # an outside process is named from this much CPU on
 COVERAGE_LIMIT = 0.90  # share of the 1 Hz monitor samples each container must have
 GENERATOR_LIMIT = 0.90  # share of a worker's CPU (its quota, or one core) before it saturates
 
@@ -63,7 +64,9 @@ def _host(host: HostLoad | None) -> InvalidReason | None:
         "and the harness" + (f", {host.steal:.0%} stolen" if host.steal else "")
     ]
     evidence += [
-        f"outside: {p.name} (pid {p.pid}) {p.cores:.2f} cores" for p in host.top_outside[:5]
+        f"outside: {p.name} (pid {p.pid}) {p.cores:.2f} cores"
+        for p in host.top_outside[:5]
+        if p.cores >= NAMED_CORES
     ]
     if host.outside >= OUTSIDE_LIMIT:
         return InvalidReason(

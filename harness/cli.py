@@ -127,6 +127,10 @@ WorkerCpus = Annotated[
         parser=_cpus, metavar="CPUS", help="CPU quota of each Locust worker container (e.g. 0.5)"
     ),
 ]
+ProfileRate = Annotated[
+    int,
+    _number("py-spy samples per second of the backend (its CPU cost grows with it)"),
+]
 SkipProfile = Annotated[
     bool,
     typer.Option(
@@ -311,6 +315,7 @@ def load_command(
     http_client: HttpClient = "fast",
     ui: Ui = False,
     skip_profile: SkipProfile = False,
+    profile_rate: ProfileRate = LoadOptions.profile_rate_hz,
     down_grace: DownGrace = int(LoadOptions.down_grace_s),
     remote_workers: Annotated[
         int,
@@ -345,6 +350,7 @@ def load_command(
         master_port=master_port,
         worker_cpus=worker_cpus,
         profile=not skip_profile,
+        profile_rate_hz=profile_rate,
     )
     return Call("load", lambda ctx: commands.load(ctx, options).exit_code, reports)
 
@@ -378,6 +384,7 @@ def full_load_command(
     http_client: HttpClient = "fast",
     ui: Ui = False,
     skip_profile: SkipProfile = False,
+    profile_rate: ProfileRate = LoadOptions.profile_rate_hz,
     down_grace: DownGrace = int(LoadOptions.down_grace_s),
     profile: Profile = "small",
     provider: Provider = "auto",
@@ -403,6 +410,7 @@ def full_load_command(
         down_grace_s=down_grace,
         worker_cpus=worker_cpus,
         profile=not skip_profile,
+        profile_rate_hz=profile_rate,
     )
 
     def run(ctx: RunContext) -> int:

@@ -226,7 +226,8 @@ def _load_and_judge(
 ) -> RunOutcome:
     started = datetime.now(UTC)
     users = seeded_users(stack, DEFAULT_PASSWORD)
-    profiler = new_profiler(ctx, stack, spec.options.profile and not spec.options.ui, run_dir)
+    wanted = spec.options.profile and not spec.options.ui
+    profiler = new_profiler(ctx, stack, wanted, spec.options.profile_rate_hz, run_dir)
     began: list[bool] = []
 
     def window_began(window: dict[str, Any]) -> None:

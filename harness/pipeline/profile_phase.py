@@ -14,6 +14,7 @@ from harness.profile import (
     LocalTarget,
     Profiler,
     ProfileSummary,
+    Sampling,
     backend_container,
 )
 from harness.profile.profiler import PROFILING_OFF, Skip, Target, not_ours
@@ -42,8 +43,12 @@ def profile_target(ctx: RunContext, stack: Stack, wanted: bool) -> Target:
     return Skip("the stack names no backend process to sample")
 
 
-def new_profiler(ctx: RunContext, stack: Stack, wanted: bool, run_dir: Path) -> Profiler:
-    return Profiler(profile_target(ctx, stack, wanted), run_dir / FOLDER)
+def new_profiler(
+    ctx: RunContext, stack: Stack, wanted: bool, rate_hz: int, run_dir: Path
+) -> Profiler:
+    return Profiler(
+        profile_target(ctx, stack, wanted), run_dir / FOLDER, sampling=Sampling(rate_hz=rate_hz)
+    )
 
 
 def finish(profiler: Profiler, started: bool) -> Profile:

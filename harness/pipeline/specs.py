@@ -13,6 +13,7 @@ from harness.images import BASE_MODES, BaseMode
 from harness.load.shapes import SCENARIOS, SHAPES, Shape, resolve_shape, user_classes
 from harness.monitor.services import DOWN_GRACE_S
 from harness.pipeline.context import RunContext
+from harness.profile import DEFAULT_RATE_HZ
 from harness.project import Project, load_project
 from harness.seed import DEFAULT_PASSWORD, PROFILES, Profile, resolve_profile
 from harness.stack import PROVIDERS, ensure_port_free, resolve_provider
@@ -119,6 +120,7 @@ class LoadOptions:
     master_port: int | None = None
     worker_cpus: float | None = None  # a CPU quota per Locust worker container
     profile: bool = True  # py-spy on the backend's Python processes in the measured window
+    profile_rate_hz: int = DEFAULT_RATE_HZ  # its samples per second
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-# Measured with tests/bench/profile_figures.py (2 cores, 50-frame-deep CPU-bound loop): py-spy
-# itself takes about 2 / 5 / 9 % of one core at 20 / 50 / 100 Hz, and the throughput of the
-# process it samples moved less than the run-to-run noise (about 6 %) at any of them. 50 Hz
-# gives 3000 samples a minute per busy process, so a flame-graph box of 0.5 % (the report's
-# floor) still rests on 15 samples, for half the cost of py-spy's default 100 Hz.
-DEFAULT_RATE_HZ = 50
+# On a one-thread loop (tests/bench/profile_figures.py, 2 cores) py-spy takes about 2 / 5 / 9 %
+# of one core at 20 / 50 / 100 Hz. On the reference backend under 100 users (some 40 threads,
+# the load shape, interleaved with runs without it) 50 Hz took about 32 % of a core, pausing
+# the backend so often that its throughput fell by a quarter and its p95 tripled; 20 Hz took
+# about 8 %, with throughput within the runs' noise. 20 Hz still gives 1200 samples a minute
+# per busy thread: a flame-graph box of 0.5 % (the report's floor) rests on 6 of them.
+DEFAULT_RATE_HZ = 20
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
 # What py-spy prints when the kernel refuses it the target (compared in lower case).

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.profile import LocalTarget, Profiler, Sampling
+from harness.profile import DEFAULT_RATE_HZ, LocalTarget, Profiler, Sampling
 from harness.profile.local import denied_hint, find_py_spy
 
 pytestmark = pytest.mark.slow
@@ -121,4 +121,4 @@ def test_a_py_spy_error_is_a_failure_with_its_first_line(tmp_path: Path) -> None
         "failed",
         f"py-spy: No python processes found in process {process.pid} or any of its subprocesses",
     )
-    assert summary.target is None and summary.rate_hz == 50
+    assert summary.target is None and summary.rate_hz == DEFAULT_RATE_HZ

@@ -104,7 +104,7 @@ SpawnRate = Annotated[int | None, _number("users started per second")]
 Warmup = Annotated[
     int | None,
     _number(
-        "least seconds of warm-up, excluded from the verdict (it goes on until every user has"
+        "seconds of warm-up at least, excluded from the verdict (it goes on until every user has"
         " started; 0: none)",
         parser=_count,
     ),

@@ -90,9 +90,10 @@ def window_section(run: RunFolder) -> str:
         )
     else:
         body = (
-            "<p>Each figure's median over the first third of the window against its last "
-            "third, and its trend through the window (Kendall's tau of its 10-second "
-            "medians): a window is steady when no figure both moved and kept moving.</p>"
+            "<p>Each figure over the first third of the window against its last third "
+            "(throughput from the requests counted, p95 and users as medians), and its trend "
+            "through the window (Kendall's tau over about a dozen equal bins): a window is "
+            "steady when no figure both moved beyond chance and kept moving.</p>"
         )
     table = checks_table(window)
     if table is not None:

@@ -2,7 +2,7 @@
 
 from harness.monitor.cgroups import CgroupSampler
 from harness.monitor.containers import ContainerSampler, JsonlWriter, sample_of
-from harness.monitor.coverage import coverage
+from harness.monitor.coverage import coverage, read_samples
 from harness.monitor.host import HostSampler
 from harness.monitor.ledger import CpuLedger
 from harness.monitor.monitors import MonitorRequest, Monitors
@@ -20,5 +20,6 @@ __all__ = [
     "PostgresSampler",
     "ProcessSampler",
     "coverage",
+    "read_samples",
     "sample_of",
 ]

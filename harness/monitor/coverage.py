@@ -21,20 +21,25 @@ CONTAINERS = "containers.jsonl"
 SUMMARY = "summary.json"
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
+def read_samples(path: Path) -> list[dict[str, Any]]:
+    """Every whole, timed sample of a monitor JSONL file ([] when it was not written)."""
     rows = []
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
+    except OSError:
         return []
     for line in lines:
         try:
             row = json.loads(line)
         except ValueError:
             continue  # a line cut short by a crash
-        if isinstance(row, dict) and isinstance(row.get("t"), int | float) and row.get("container"):
+        if isinstance(row, dict) and isinstance(row.get("t"), int | float):
             rows.append(row)
     return rows
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [row for row in read_samples(path) if row.get("container")]
 
 
 def _summary(path: Path) -> dict[str, Any]:

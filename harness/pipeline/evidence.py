@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.load.runner import read_history, read_window
 from harness.load.shapes import Shape
-from harness.monitor import coverage
+from harness.monitor import coverage, read_samples
 from harness.record import (
     EndpointStats,
     HostLoad,
@@ -35,23 +35,6 @@ from harness.verdict.validity import Conditions, GeneratorCpu
 MONITOR = "monitor"
 BACKEND_ROLES = ("backend", "process")
 WORKER_ROLE = "locust-worker"
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every whole JSON object line of `path` ([] when it was not written)."""
-    rows = []
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a crash
-        if isinstance(row, dict) and isinstance(row.get("t"), int | float):
-            rows.append(row)
-    return rows
 
 
 def inside(rows: Iterable[dict[str, Any]], start: float, end: float) -> list[dict[str, Any]]:
@@ -156,9 +139,9 @@ class RunFiles:
         except (OSError, ValueError):
             top = []
         return cls(
-            containers=inside(read_jsonl(folder / "containers.jsonl"), start, end),
-            host=inside(read_jsonl(folder / "host.jsonl"), start, end),
-            postgres=inside(read_jsonl(folder / "postgres.jsonl"), start, end),
+            containers=inside(read_samples(folder / "containers.jsonl"), start, end),
+            host=inside(read_samples(folder / "host.jsonl"), start, end),
+            postgres=inside(read_samples(folder / "postgres.jsonl"), start, end),
             top_queries=[q for q in top if isinstance(q, dict)] if isinstance(top, list) else [],
         )
 

@@ -30,6 +30,8 @@ FOUNDATION = (
     "config_file",
     "console",
     "project",
+    "runstats",
+    "comparison_record",
 )
 
 

@@ -21,12 +21,24 @@ class Group(BaseModel):
     endpoints: list[str] = []
 
 
+class Compare(BaseModel):
+    """`[compare]`: how much slower a version may be in `harness compare` before it fails."""
+
+    model_config = FILE_MODEL
+    tolerance: float = Field(0.10, ge=0, le=10)  # relative: 0.10 = 10 % slower
+    endpoints: dict[str, float] = {}  # "METHOD name" (or a benchmark's name) -> its own
+
+    def tolerance_of(self, name: str) -> float:
+        return self.endpoints.get(name, self.tolerance)
+
+
 class SloConfig(BaseModel):
     """The SLO file: a failure-rate limit for every endpoint, and p95 targets by group."""
 
     model_config = FILE_MODEL
     max_failure_rate: float = Field(0.01, ge=0, le=1)
     groups: list[Group] = Field([], alias="group")
+    compare: Compare = Compare()
     _source: str = PrivateAttr("")
 
     @property

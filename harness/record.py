@@ -228,19 +228,23 @@ class BenchSummary(_Model):
 
 
 class ComparisonRow(_Model):
-    """One benchmark against the baseline (harness.bench.gate.compare, as written).
+    """One benchmark against the baseline's runs (harness.bench.gate.compare, as written).
 
-    The figures are None when the benchmark is in only one of the two runs ("missing" from
-    this run, or "new" in it).
+    The figures are None when the benchmark is in only one side ("missing" from this run,
+    or "new" in it); the band is None also when it is "unjudged" (fewer than 2 baseline runs,
+    so the noise between runs is unknown). Files written before baselines kept several runs
+    have a bootstrap band of the ratio and no `baseline_runs`.
     """
 
     name: str
     tolerance: float
-    verdict: Literal["regression", "improvement", "noise", "same", "missing", "new"]
-    baseline_median_ms: float | None = None
+    verdict: Literal["regression", "improvement", "noise", "same", "unjudged", "missing", "new"]
+    baseline_median_ms: float | None = None  # the median of the baseline runs' medians
     current_median_ms: float | None = None
     ratio: float | None = None  # current / baseline median
-    band: tuple[float, float] | None = None  # 95 % bootstrap interval of the ratio
+    # the 95 % prediction interval (Holm-corrected) of one run, as a ratio to the baseline median
+    band: tuple[float, float] | None = None
+    baseline_runs: int | None = Field(default=None, ge=0)  # that measured it; None: older files
     # queries per call, baseline vs now: compared exactly (None: not measured in one of them)
     baseline_queries: float | None = None
     current_queries: float | None = None
@@ -248,13 +252,18 @@ class ComparisonRow(_Model):
 
     @model_validator(mode="after")
     def _figures_match_the_verdict(self) -> Self:
-        figures = (self.baseline_median_ms, self.current_median_ms, self.ratio, self.band)
+        figures = (self.baseline_median_ms, self.current_median_ms, self.ratio)
         unmatched = self.verdict in ("missing", "new")
         if any((f is None) != unmatched for f in figures):
             raise ValueError(
-                "baseline_median_ms, current_median_ms, ratio and band are given exactly "
+                "baseline_median_ms, current_median_ms and ratio are given exactly "
                 "when the benchmark is in both runs (verdict not missing or new)"
             )
+        if (self.band is None) != (unmatched or self.verdict == "unjudged"):
+            raise ValueError("band is given exactly when the verdict is judged")
+        runs = self.baseline_runs
+        if runs is not None and not unmatched and (runs < 2) != (self.verdict == "unjudged"):
+            raise ValueError("a verdict is unjudged exactly when fewer than 2 baseline runs")
         return self
 
 

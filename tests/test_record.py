@@ -402,7 +402,7 @@ def test_what_the_writers_build_is_a_version_2_record_once_the_load_run_names_it
     request = BenchRequest(target="http://127.0.0.1:1", dsn=None, run_dir=tmp_path, bcrypt_rounds=4)
     summary = summarise(json_path, junit_path, 1.23, request, load_targets(None))
     tolerances = {row["name"]: row["tolerance"] for row in summary["benchmarks"]}
-    compared = compare(baseline, json.loads(json_path.read_text()), tolerances)
+    compared = compare([baseline], json.loads(json_path.read_text()), tolerances)
     comparison = {"baseline": "main", "rows": compared, "failed": gate_failed(compared)}
     watch = ServiceWatch(grace_s=60)
     watch.went_down("backend", "exited", watch.began + 2, 137)
@@ -456,7 +456,7 @@ def test_what_the_writers_build_is_a_version_2_record_once_the_load_run_names_it
     assert bench_record.benchmarks is not None
     assert [b.outcome for b in bench_record.benchmarks.benchmarks] == ["passed", "failed"]
     assert bench_record.comparison is not None
-    assert [r.verdict for r in bench_record.comparison.rows] == ["missing", "same"]
+    assert [r.verdict for r in bench_record.comparison.rows] == ["missing", "unjudged"]
 
 
 def test_files_without_users_or_failures_still_load_and_say_nothing_of_them(

@@ -1,6 +1,7 @@
 """The benchmark phase: the pytest-benchmark suite against a stack, baselines, the gate."""
 
 from harness.bench.gate import (
+    KEEP_RUNS,
     check_name,
     compare,
     comparison_table,
@@ -21,6 +22,7 @@ from harness.bench.runner import (
 
 __all__ = [
     "BENCH_JSON",
+    "KEEP_RUNS",
     "BenchRequest",
     "BenchTargets",
     "bench_table",

@@ -7,10 +7,12 @@ from typing import Any
 
 from harness.bench import (
     BENCH_JSON,
+    KEEP_RUNS,
     BenchRequest,
     bench_table,
     compare,
     comparison_table,
+    find_baseline,
     gate_failed,
     read_bench_json,
     run_suite,
@@ -56,7 +58,7 @@ def gate_phase(
     name = spec.options.compare
     if spec.baseline is not None and bench_json.exists():
         rows = compare(
-            read_bench_json(spec.baseline),
+            [read_bench_json(run) for run in spec.baseline],
             read_bench_json(bench_json),
             {row["name"]: row["tolerance"] for row in summary["benchmarks"]},
         )
@@ -72,5 +74,6 @@ def gate_phase(
                 f"see {run_dir / 'bench.log'}",
             )
         saved = save_baseline(bench_json, spec.baselines, saving, commit(ctx.repo_root))
-        ctx.progress(f"baseline {saving!r} saved: {saved}")
+        runs = len(find_baseline(spec.baselines, saving))
+        ctx.progress(f"baseline {saving!r} saved: {saved} ({runs} of at most {KEEP_RUNS} runs)")
     return comparison

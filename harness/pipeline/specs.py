@@ -182,7 +182,8 @@ class BenchSpec:
     options: BenchOptions
     targets: BenchTargets  # the targets file, loaded and checked
     baselines: Path  # the baseline folder
-    baseline: Path | None  # the baseline to compare with (--compare), found and readable
+    # the runs of the baseline to compare with (--compare), oldest first, found and readable
+    baseline: tuple[Path, ...] | None
 
 
 def check_bench(options: BenchOptions, ctx: RunContext) -> BenchSpec:
@@ -195,6 +196,7 @@ def check_bench(options: BenchOptions, ctx: RunContext) -> BenchSpec:
     )
     baseline = None
     if options.compare is not None:
-        baseline = find_baseline(baselines, options.compare)
-        read_bench_json(baseline)
+        baseline = tuple(find_baseline(baselines, options.compare))
+        for run in baseline:
+            read_bench_json(run)
     return BenchSpec(options, targets, baselines, baseline)

@@ -193,7 +193,8 @@ def _bench_section(run: RunFolder) -> str:
             body = (
                 f"<p>Compared with baseline <strong>{escape(comparison.baseline)}"
                 "</strong>: change = current / baseline median - 1; the band is the 95 % "
-                "bootstrap interval of that ratio; only a regression fails.</p>" + body
+                "prediction interval of one run from the baseline's runs (run-level: each "
+                "run is one value); only a regression fails.</p>" + body
             )
     return f'<section id="benchmarks"><h2>Benchmarks</h2>{body}</section>'
 

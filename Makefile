@@ -61,6 +61,9 @@ bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs 
 full-load: $(STAMP) ## Build, start (or reuse), seed, bench, load, verdict (non-zero on FAIL)
 	$(VENV)/bin/harness full-load $(FULL_LOAD_ARGS)
 
+compare: $(STAMP) ## Is B slower than A? BASE=, CANDIDATE= (git revision, image:NAME or a harness.toml)
+	$(VENV)/bin/harness compare --base "$(BASE)" --candidate "$(CANDIDATE)" $(COMPARE_ARGS)
+
 bench: $(STAMP) ## The benchmark suite against the running stack (BENCH_ARGS, e.g. --rounds 50)
 	$(VENV)/bin/harness bench $(BENCH_ARGS)
 
@@ -93,6 +96,9 @@ seed: $(STAMP) ## Seed the current stack (PROFILE=tiny|small|medium|large, SEED=
 
 bench-seed: $(STAMP) ## Seeder rows/s vs psql \copy of the same rows (PROFILE=medium)
 	$(PY) -m tests.bench.seed_throughput --profile $(or $(PROFILE),medium)
+
+bench-seed-cache: $(STAMP) ## Seed vs save/restore of a template database, local PostgreSQL (PROFILES=small,medium)
+	$(PY) -m tests.bench.seed_cache $(if $(PROFILES),--profiles $(PROFILES))
 
 bench-load: $(STAMP) ## FastHttpUser vs HttpUser per core, stress max rps, p95 at 100 users (small)
 	$(PY) -m tests.bench.load_figures
@@ -136,4 +142,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare bench-backend bench-stack bench-seed bench-load bench-monitor bench-profile bench-crash bench-soak compose-up compose-load compose-down report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare compare bench-backend bench-stack bench-seed bench-seed-cache bench-load bench-monitor bench-profile bench-crash bench-soak compose-up compose-load compose-down report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

@@ -56,9 +56,11 @@ class Settings:
     refresh_token_expire_days: int = Field(default=30, ge=1, le=365)
     public_feed_page_size: int = Field(default=8, ge=1, le=50)
     # Faults for testing the harness, off by default: an N+1 query on GET /users/{username}/trips
-    # (one tags query per listed trip), and CPU burnt on the event loop by GET .../stats.
+    # (one tags query per listed trip), CPU burnt on the event loop by GET .../stats, and a
+    # wait (no CPU: other requests go on) in GET /users/{username}/achievements.
     cv_n_plus_one: bool = False
     cv_slow_stats_ms: int = Field(default=0, ge=0, le=60_000)
+    cv_delay_achievements_ms: int = Field(default=0, ge=0, le=60_000)
 
     @field_validator("database_url")
     @classmethod

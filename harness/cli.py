@@ -18,6 +18,7 @@ import typer
 from harness.console import Console
 from harness.errors import ConfigError, HarnessError
 from harness.pipeline import commands
+from harness.pipeline.compare_phase import CompareOptions
 from harness.pipeline.context import RunContext
 from harness.pipeline.specs import CHOICES, BenchOptions, LoadOptions, SeedOptions, UpOptions
 
@@ -423,6 +424,71 @@ def full_load_command(
         ).exit_code
 
     return Call("full-load", run, reports)
+
+
+@app.command("compare")
+def compare_command(
+    base: Annotated[
+        str,
+        typer.Option(
+            "--base",
+            metavar="VERSION",
+            help="version A: a git revision of the backend, image:NAME, or a project file",
+        ),
+    ],
+    candidate: Annotated[
+        str,
+        typer.Option(
+            "--candidate", metavar="VERSION", help="version B, named the same ways as --base"
+        ),
+    ],
+    repeats: Annotated[
+        int, _number("pairs of repetitions (A B, B A, ...), at least 2")
+    ] = CompareOptions.repeats,
+    users: Annotated[int, _number("simulated users")] = CompareOptions.users,
+    duration: Annotated[int, _number("seconds measured per repetition")] = (
+        CompareOptions.duration_s
+    ),
+    warmup: Warmup = None,
+    spawn_rate: SpawnRate = None,
+    scenario: Scenario = "mixed",
+    workers: Workers = None,
+    profile: Profile = "small",
+    seed: Annotated[int, _number("seed of the generated data", parser=_count)] = 1,
+    bench_rounds: Annotated[
+        int, _number("benchmark suite rounds per repetition")
+    ] = CompareOptions.bench_rounds,
+    skip_bench: Annotated[
+        bool, typer.Option("--skip-bench", help="no benchmark suite in the repetitions")
+    ] = False,
+    slo: Slo = None,
+    bcrypt_rounds: BcryptRounds = 12,
+    base_images: Base = "auto",
+    config: Config = None,
+    reports: Reports = None,
+) -> Call:
+    """two versions of the backend, measured in alternation; exit 1 when B is slower beyond
+    the SLO file's [compare] tolerance, 3 when the comparison is INVALID"""
+    options = CompareOptions(
+        base=base,
+        candidate=candidate,
+        repeats=repeats,
+        users=users,
+        duration_s=duration,
+        warmup_s=warmup,
+        spawn_rate=spawn_rate,
+        scenario=scenario,
+        workers=workers,
+        profile=profile,
+        seed=seed,
+        bench=not skip_bench,
+        bench_rounds=bench_rounds,
+        slo_file=slo,
+        bcrypt_rounds=bcrypt_rounds,
+        base_images=base_images,
+        config=config,
+    )
+    return Call("compare", lambda ctx: commands.compare(ctx, options).exit_code, reports)
 
 
 @app.command("bench")

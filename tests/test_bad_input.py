@@ -73,6 +73,17 @@ CASES: list[tuple[str, str, str]] = [
     ("worker --master-host 127.0.0.1 --master-port 70000", "not a TCP port", "bad master port"),
     ("worker --master-host 127.0.0.1 --master-port {closed}", "cannot reach", "no master there"),
     ("load --down-grace 0", "must be 1 or more", "zero down grace"),
+    ("compare --base HEAD", "--candidate", "compare without a candidate"),
+    ("compare --base HEAD --candidate HEAD --repeats 2", "too few pairs", "two pairs"),
+    ("compare --base no-such-rev-0 --candidate HEAD", "not a revision", "unknown revision"),
+    ("compare --base {files}/none.toml --candidate HEAD", "no project file", "no project file"),
+    ("compare --base image: --candidate HEAD", "names no image", "empty image name"),
+    ("compare --base HEAD --candidate HEAD --duration 5", "too short", "short repetitions"),
+    (
+        "compare --base HEAD --candidate HEAD --slo {files}/unknown-key.toml",
+        "unknown key",
+        "compare with a bad SLO file",
+    ),
 ]
 
 

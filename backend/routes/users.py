@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -153,7 +154,13 @@ def _achievement(a: Achievement, awarded_at: Any = None) -> dict[str, Any]:
 
 
 @router.get("/users/{username}/achievements")
-async def get_user_achievements(username: str, session: SessionDep) -> JSONResponse:
+async def get_user_achievements(
+    username: str, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    if settings.cv_delay_achievements_ms:
+        # the fault of CV_DELAY_ACHIEVEMENTS_MS: this endpoint alone is slower (an await, so
+        # the event loop serves every other request meanwhile)
+        await asyncio.sleep(settings.cv_delay_achievements_ms / 1000)
     user = await find_user(session, username)
     rows = (
         await session.execute(

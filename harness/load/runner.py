@@ -414,6 +414,24 @@ def read_endpoints(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
     return endpoints, aggregate
 
 
+def read_percentiles(run_dir: Path) -> dict[str, dict[str, float]]:
+    """Per endpoint ("METHOD name"; "" for the aggregate): Locust's percentile columns of the
+    stats CSV as quantile -> ms ("0.5" -> 42.0), the ones with a figure."""
+    out: dict[str, dict[str, float]] = {}
+    try:
+        with (run_dir / "locust_stats.csv").open(newline="") as f:
+            for row in csv.DictReader(f):
+                key = "" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
+                found = {}
+                for column, text in row.items():
+                    if column.endswith("%") and (figure := _figure(text)) is not None:
+                        found[f"{float(column[:-1]) / 100:g}"] = figure
+                out[key] = found
+    except (OSError, csv.Error, KeyError):
+        return {}
+    return out
+
+
 def read_users(run_dir: Path, planned: int | None) -> dict[str, Any]:
     """Users the shape planned against those the load reached (results.json's "users").
 

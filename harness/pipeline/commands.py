@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.comparison_record import ComparisonFile
 from harness.console import Column, Table, show_table
 from harness.docker_api import docker_client_or_none
 from harness.errors import ConfigError
@@ -17,6 +18,8 @@ from harness.images import BaseMode, BuiltImages, build_images, tag_latest
 from harness.load.runner import read_failures, read_users, run_remote_workers
 from harness.owner import Owner
 from harness.pipeline.bench_phase import bench_phase, gate_phase
+from harness.pipeline.compare_phase import CompareOptions, check_compare, run_compare
+from harness.pipeline.compare_table import show_verdict
 from harness.pipeline.context import RunContext
 from harness.pipeline.evidence import RunFiles, measured_window, measurements, test_bed
 from harness.pipeline.judge import judge
@@ -36,6 +39,7 @@ from harness.pipeline.specs import (
     LoadOptions,
     LoadSpec,
     SeedOptions,
+    SeedSpec,
     UpOptions,
     check_bench,
     check_load,
@@ -44,15 +48,17 @@ from harness.pipeline.specs import (
 )
 from harness.pipeline.stack_phase import (
     bring_up,
+    cached_seed,
     is_seeded,
     running_stack,
+    seed_cached,
     seed_stack,
     seeded_users,
 )
 from harness.profile.profiler import Skip
 from harness.project import describe, load_project
 from harness.record import RESULTS, EndpointStats, RunRecord, SloRow, UserCounts
-from harness.report import build_report, failure_line, incident_line, users_line
+from harness.report import build_run_outputs, failure_line, incident_line, users_line
 from harness.seed import DEFAULT_PASSWORD
 from harness.stack import (
     CleanReport,
@@ -162,7 +168,7 @@ def bench(
         return RunOutcome(run_dir, record)
     finally:
         if (run_dir / RESULTS).exists():
-            for report in build_report(run_dir):
+            for report in build_run_outputs(run_dir):
                 ctx.progress(f"report: {report}")
 
 
@@ -197,11 +203,7 @@ def full_load(
         ctx.progress(f"== stack: reusing the running {stack.describe()}")
     try:
         check_remote_workers(stack, spec)
-        if not is_seeded(stack):
-            ctx.progress(f"== seed: profile {seed_spec.profile.name}")
-            seed_stack(ctx, stack, seed_spec)
-        else:
-            ctx.progress("== seed: the stack is already seeded; reusing its data")
+        _seed_for_load(ctx, stack, seed_spec, kept=reuse)
         run_dir = new_run_dir(ctx.reports, spec.shape.name)
         with monitored(ctx, stack, run_dir) as monitoring:
             summary = None
@@ -214,6 +216,22 @@ def full_load(
         if not reuse:
             ctx.progress(f"== tear down: throwaway {stack.describe()}")
             stack.stop()
+
+
+def _seed_for_load(ctx: RunContext, stack: Stack, spec: SeedSpec, kept: bool) -> None:
+    """A kept stack's data comes back from its template (the same state every run), or is
+    seeded and kept as one; a throwaway stack is seeded (a template would go with it)."""
+    cacheable = kept and stack.restarts_backend
+    if cacheable and cached_seed(ctx, stack, spec) is not None:
+        ctx.progress("== seed: restored from the stack's template: every run starts alike")
+    elif is_seeded(stack):
+        ctx.progress("== seed: the stack is already seeded; reusing its data")
+    elif cacheable:
+        ctx.progress(f"== seed: profile {spec.profile.name}, kept as a template for next runs")
+        seed_cached(ctx, stack, spec)
+    else:
+        ctx.progress(f"== seed: profile {spec.profile.name}")
+        seed_stack(ctx, stack, spec)
 
 
 def _load_and_judge(
@@ -386,6 +404,31 @@ def slo_table(
     )
 
 
+@dataclass(frozen=True)
+class CompareOutcome:
+    """A comparison's folder and verdict; exit 0 (no failure), 1 (B slower beyond the
+    tolerance, or more queries), 3 (INVALID: the repetitions describe the test bed)."""
+
+    folder: Path
+    comparison: ComparisonFile
+
+    @property
+    def exit_code(self) -> int:
+        if self.comparison.verdict == "INVALID":
+            return EXIT_INVALID
+        return EXIT_FAIL if self.comparison.failed else EXIT_PASS
+
+
+def compare(ctx: RunContext, options: CompareOptions) -> CompareOutcome:
+    """`harness compare`: versions checked, then built, stacks, repetitions, verdict, report."""
+    spec = check_compare(options, ctx)  # bad input fails before any image or container
+    reap(ctx)
+    folder, comparison = run_compare(ctx, spec)
+    show_verdict(ctx, comparison)
+    ctx.progress(f"comparison: {folder}")
+    return CompareOutcome(folder, comparison)
+
+
 def worker(
     ctx: RunContext, master_host: str, master_port: int, processes: int, http_client: str
 ) -> int:
@@ -393,4 +436,4 @@ def worker(
 
 
 def report(run_dir: Path) -> list[Path]:
-    return build_report(run_dir)
+    return build_run_outputs(run_dir)

@@ -24,7 +24,7 @@ from harness.pipeline.context import RunContext
 from harness.pipeline.specs import LoadSpec
 from harness.pipeline.stack_phase import SeededUsers
 from harness.record import RESULTS
-from harness.report import build_report
+from harness.report import build_run_outputs
 from harness.stack import Stack
 
 
@@ -68,7 +68,7 @@ def monitored(ctx: RunContext, stack: Stack, run_dir: Path) -> Iterator[Monitori
     finally:
         monitoring.stop()
         if (run_dir / RESULTS).exists():
-            for path in build_report(run_dir):
+            for path in build_run_outputs(run_dir):
                 ctx.progress(f"report: {path}")
 
 

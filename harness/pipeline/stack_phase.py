@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,19 @@ from harness.seed import (
     MANIFEST,
     USERNAMES,
     SeedRequest,
+    cache_key,
+    copy_seed_files,
+    has_template,
     read_manifest,
+    recall,
+    remember,
+    restore_template,
+    save_template,
+    schema_hash,
     seed,
     seed_files_for,
+    seed_inputs,
+    template_name,
 )
 from harness.stack import Stack, UpRequest, current, kind_of, reusable, stack_of, up
 
@@ -90,9 +100,15 @@ def seed_stack(ctx: RunContext, stack: Stack, spec: SeedSpec) -> dict[str, Any]:
             f"seeding writes to the database of an {stack.kind} stack",
             "add --allow-remote-target if that database is a test database you may overwrite",
         )
+    request = _seed_request(ctx, stack, spec)
+    return seed(request, ctx.progress)
+
+
+def _seed_request(ctx: RunContext, stack: Stack, spec: SeedSpec) -> SeedRequest:
+    assert stack.db_dsn is not None
     # what the seeder must know of the backend's schema: from the file the stack started from
     project = load_project(stack.project_file or spec.config, ctx.cwd)
-    request = SeedRequest(
+    return SeedRequest(
         dsn=stack.db_dsn,
         folder=stack.folder,
         profile=spec.profile,
@@ -104,7 +120,6 @@ def seed_stack(ctx: RunContext, stack: Stack, spec: SeedSpec) -> dict[str, Any]:
         column_fills=project.seed.columns,
         keep_tables=list(project.seed.keep_tables),
     )
-    return seed(request, ctx.progress)
 
 
 @dataclass(frozen=True)
@@ -147,3 +162,70 @@ def _seed_files(stack: Stack, home: Path | None) -> tuple[Path, Path] | None:
 
 def is_seeded(stack: Stack, home: Path | None = None) -> bool:
     return _seed_files(stack, home) is not None
+
+
+@dataclass
+class SeedCache:
+    """A stack's seeded database kept as a template in its own cluster, restored on demand."""
+
+    stack: Stack
+    key: str  # schema hash, profile, seed and whatever else shapes the rows
+    schema: str  # the hash of the schema the backend's migrations made
+    template: str  # the template database's name
+    seeded_s: float | None  # None: the template was there already
+    saved_s: float | None
+
+    def restore(self, ctx: RunContext) -> float:
+        """The database back to its seeded state (the backend stopped meanwhile); seconds the
+        restore itself took."""
+        assert self.stack.db_dsn is not None
+        with self.stack.backend_stopped():
+            took = restore_template(self.stack.db_dsn, self.template)
+        ctx.progress(f"database restored from template {self.template} in {took:.1f}s")
+        return took
+
+
+def _cache_key(ctx: RunContext, stack: Stack, spec: SeedSpec) -> tuple[str, str, str]:
+    """(key, schema hash, template name) of the data this spec would seed into this stack."""
+    dsn = stack.db_dsn
+    if dsn is None or not stack.restarts_backend:
+        raise StackError(
+            f"the seeded-data cache needs a stack whose backend the harness can restart"
+            f" (this is a {stack.kind} stack)",
+            "use the Docker provider",
+        )
+    schema = schema_hash(dsn)
+    key = cache_key(schema, seed_inputs(_seed_request(ctx, stack, spec)))
+    return key, schema, template_name(key)
+
+
+def cached_seed(ctx: RunContext, stack: Stack, spec: SeedSpec) -> SeedCache | None:
+    """The stack's template of this data, restored into its database; None when it has none."""
+    key, schema, name = _cache_key(ctx, stack, spec)
+    kept = recall(ctx.home, key)
+    assert stack.db_dsn is not None
+    if kept is None or not has_template(stack.db_dsn, name):
+        return None
+    ctx.progress(f"seed: template {name} holds this data; restoring it")
+    cache = SeedCache(stack, key, schema, name, None, None)
+    cache.restore(ctx)
+    copy_seed_files(kept, stack.folder)
+    return cache
+
+
+def seed_cached(ctx: RunContext, stack: Stack, spec: SeedSpec) -> SeedCache:
+    """The stack's database seeded, or restored from its template when the cluster keeps one
+    for this schema, profile and seed; a template saved after a fresh seed."""
+    found = cached_seed(ctx, stack, spec)
+    if found is not None:
+        return found
+    key, schema, name = _cache_key(ctx, stack, spec)
+    assert stack.db_dsn is not None
+    began = time.monotonic()
+    seed_stack(ctx, stack, replace(spec, reset=True))
+    seeded = time.monotonic() - began
+    with stack.backend_stopped():
+        saved = save_template(stack.db_dsn, name)
+    remember(ctx.home, key, stack.folder)
+    ctx.progress(f"seed: kept as template {name} ({saved:.1f}s); seeded in {seeded:.1f}s")
+    return SeedCache(stack, key, schema, name, round(seeded, 2), round(saved, 2))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import psycopg
+from docker.models.containers import Container
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
@@ -19,7 +22,7 @@ from testcontainers.core.network import Network
 
 from harness.docker_api import docker_client
 from harness.errors import StackError
-from harness.labels import READY_MARKER_ROLE, STACK, labels_for, stack_selector
+from harness.labels import READY_MARKER_ROLE, ROLE, STACK, labels_for, stack_selector
 from harness.owner import Owner
 from harness.project import Backend
 from harness.stack.backend_env import BackendRun, backend_run
@@ -281,6 +284,45 @@ def remove_stack_resources(client: docker.DockerClient, stack_id: str) -> dict[s
         except docker.errors.NotFound:
             pass
     return removed
+
+
+def backend_container(client: docker.DockerClient, stack_id: str) -> Container:
+    """The stack's backend container (running or stopped)."""
+    selector = {"label": [*stack_selector(stack_id), f"{ROLE}=backend"]}
+    found = client.containers.list(all=True, filters=selector, ignore_removed=True)
+    if not found:
+        raise StackError(
+            f"the backend container of stack {stack_id} is gone",
+            "start a new stack: `make harness-down`, then `make harness-up`",
+        )
+    return found[0]
+
+
+@contextmanager
+def docker_backend_stopped(state: StackState, timeout_s: float = 120.0) -> Iterator[None]:
+    """The backend container stopped for the block (nothing holds a database connection), then
+    started again on the same port and waited for until its health path answers 200."""
+    client = docker_client()
+    container = backend_container(client, state.stack_id)
+    container.stop(timeout=10)
+    try:
+        yield
+    finally:
+        container.start()
+
+        def starting() -> bool:
+            container.reload()
+            return str(container.status) in ("created", "running")
+
+        try:
+            wait_for_http_ok(f"{state.backend_url}{state.health_path}", timeout_s, starting)
+        except (TimeoutError, RuntimeError) as exc:
+            logs = container.logs(tail=30).decode(errors="replace")
+            raise StackError(
+                f"the backend did not come back after a restart: {exc}"
+                f"\n--- last lines of its log ---\n{logs.rstrip()}",
+                f"see {Path(state.folder) / 'backend.log'}",
+            ) from None
 
 
 def docker_stack_alive(client: docker.DockerClient, state: StackState) -> bool:

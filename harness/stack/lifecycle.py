@@ -124,6 +124,7 @@ def up(request: UpRequest) -> st.StackState:
         state.hash_rounds = request.bcrypt_rounds
     state.images = {**state.images, **request.images}
     state.project_file = str(request.project.source)
+    state.health_path = backend.health_path
     st.save(state)
     if request.persistent:
         st.set_current(request.home, state)

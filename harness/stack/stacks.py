@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -15,6 +17,7 @@ from harness.labels import labels_for, stack_filter
 from harness.owner import Owner
 from harness.stack.docker_provider import (
     BACKEND_ALIAS,
+    docker_backend_stopped,
     docker_stack_alive,
     remove_stack_resources,
 )
@@ -113,8 +116,25 @@ class Stack:
     def alive(self) -> bool:
         return True
 
+    # Its backend can be stopped and started again (the database restored in between)
+    restarts_backend: ClassVar[bool] = False
+
+    def backend_stopped(self) -> AbstractContextManager[None]:
+        """The backend stopped for the block, so nothing holds its database; started again and
+        ready after it. Only a stack whose `restarts_backend` is True can."""
+        return _cannot_restart(self)
+
     def stop(self) -> None:
         (self.folder / STATE_FILE).unlink(missing_ok=True)
+
+
+@contextmanager
+def _cannot_restart(stack: Stack) -> Iterator[None]:
+    raise StackError(
+        f"the harness cannot stop and restart the backend of a {stack.kind} stack",
+        "use the Docker provider (--provider docker) for this command",
+    )
+    yield
 
 
 class DockerStack(Stack):
@@ -131,6 +151,11 @@ class DockerStack(Stack):
 
     def services(self) -> Services:
         return Services(container_label=stack_filter(self.stack_id))
+
+    restarts_backend = True
+
+    def backend_stopped(self) -> AbstractContextManager[None]:
+        return docker_backend_stopped(self.state)
 
     def alive(self) -> bool:
         try:

@@ -34,6 +34,7 @@ class StackState:
     hash_rounds: int | None = None  # its bcrypt cost
     backend_port: int = 8000  # where the backend listens inside its container (Docker)
     backend_name: str = "reference"  # the project's backend.name
+    health_path: str = "/health"  # where the backend answers 200 once it is ready
     project_file: str = ""  # the project file it was started from ("" : the reference backend)
 
     def public(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +39,9 @@ def app_with(backend_settings: Settings) -> AppWith:
 def test_the_knobs_are_off_by_default_and_read_from_the_environment() -> None:
     default = load_settings({"SECRET_KEY": GOOD})
     assert default.cv_n_plus_one is False and default.cv_slow_stats_ms == 0
+    assert default.cv_delay_achievements_ms == 0
+    delayed = load_settings({"SECRET_KEY": GOOD, "CV_DELAY_ACHIEVEMENTS_MS": "120"})
+    assert delayed.cv_delay_achievements_ms == 120
     on = load_settings({"SECRET_KEY": GOOD, "CV_N_PLUS_ONE": "1", "CV_SLOW_STATS_MS": "200"})
     assert on.cv_n_plus_one is True and on.cv_slow_stats_ms == 200
     assert load_settings({"SECRET_KEY": GOOD, "CV_N_PLUS_ONE": "0"}).cv_n_plus_one is False
@@ -49,6 +53,12 @@ def test_the_knobs_are_off_by_default_and_read_from_the_environment() -> None:
         ("CV_N_PLUS_ONE", "maybe", "CV_N_PLUS_ONE='maybe' is not a yes or no", "1 or 0"),
         ("CV_SLOW_STATS_MS", "-1", "CV_SLOW_STATS_MS=-1 is out of range", "0..60000"),
         ("CV_SLOW_STATS_MS", "fast", "CV_SLOW_STATS_MS='fast' is not a whole number", "0..60000"),
+        (
+            "CV_DELAY_ACHIEVEMENTS_MS",
+            "-5",
+            "CV_DELAY_ACHIEVEMENTS_MS=-5 is out of range",
+            "0..60000",
+        ),
     ],
 )
 def test_a_bad_knob_is_refused(name: str, value: str, message: str, hint: str) -> None:
@@ -108,3 +118,29 @@ def test_the_burn_is_named_and_takes_the_time_asked() -> None:
     cpu = time.thread_time()
     _slow_down_for_testing(50)
     assert time.thread_time() - cpu >= 0.05
+
+
+async def test_delayed_achievements_wait_without_holding_the_event_loop(app_with: AppWith) -> None:
+    """The delay is a wait: the call takes the knob's time, its thread burns no CPU for it, and
+    another request served meanwhile is not held up."""
+    async with app_with(cv_delay_achievements_ms=300) as slow:
+        who = await account(slow)
+        cpu, wall = time.thread_time(), time.perf_counter()
+
+        async def quick() -> float:
+            began = time.perf_counter()
+            response = await slow.get("/achievements")
+            assert response.status_code == 200, response.text
+            return time.perf_counter() - began
+
+        delayed, other = await asyncio.gather(
+            slow.get(f"/users/{who.username}/achievements"), quick()
+        )
+        took, burnt = time.perf_counter() - wall, time.thread_time() - cpu
+    assert delayed.status_code == 200, delayed.text
+    assert took >= 0.3 and burnt < 0.2 and other < 0.2
+    async with app_with() as plain:
+        who = await account(plain)
+        began = time.perf_counter()
+        response = await plain.get(f"/users/{who.username}/achievements")
+        assert response.status_code == 200 and time.perf_counter() - began < 0.3

@@ -113,7 +113,8 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_report_imports_only_the_standard_library_the_record_and_harness_errors() -> None:
-    """And plotly, the charting library, in the one module that builds the charts."""
+    """And plotly, the charting library, in the modules that build the charts; the comparison
+    report reads comparison.json through its model (pydantic's error for a file that is not)."""
     sources = sorted(REPORT_SOURCE.glob("*.py"))
     assert len(sources) > 5
     for path in sources:
@@ -121,8 +122,9 @@ def test_the_report_imports_only_the_standard_library_the_record_and_harness_err
             top = module.split(".")[0]
             allowed = (
                 top in sys.stdlib_module_names
-                or module in ("harness.errors", "harness.record")
+                or module in ("harness.errors", "harness.record", "harness.comparison_record")
                 or module.startswith("harness.report")
-                or (top == "plotly" and path.name == "charts.py")
+                or (top == "plotly" and path.name in ("charts.py", "comparison_charts.py"))
+                or (top == "pydantic" and path.name == "comparison.py")
             )
             assert allowed, f"{path.name} imports {module}"

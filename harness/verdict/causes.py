@@ -17,6 +17,7 @@ from harness.record import Cause, EndpointStats, ProfileFunction, SloRow
 
 CPU_BOUND = 0.85  # of the cores the backend can use: its processes are the bottleneck
 SLOW_ALONE_MS = 50.0  # an endpoint whose fastest request took this long is slow by itself
+HOLDING_SHARE = 0.05  # of the window x server processes: a slow endpoint others may wait behind
 LOGIN_ENDPOINTS = ("POST /auth/login", "POST /auth/register")
 
 
@@ -68,34 +69,93 @@ def _key(e: EndpointStats) -> str:
     return f"{e.method} {e.name}"
 
 
-def _slow_endpoints(m: Measured) -> list[Cause]:
-    """Endpoints slow by themselves: even their fastest request took long, unlike the others'."""
+def _slow_alone(m: Measured) -> dict[str, tuple[float, float]]:
+    """Endpoints slow by themselves: name -> (their fastest request, the others' median fastest)."""
     mins = {_key(e): e.min_ms for e in m.endpoints if e.min_ms is not None and e.requests}
-    causes = []
-    for name in _names(m):
-        own = mins.get(name)
+    slow = {}
+    for name, own in mins.items():
         others = [v for k, v in mins.items() if k != name]
-        if own is None or not others:
+        if not others:
             continue
         typical = statistics.median(others)
-        if own < SLOW_ALONE_MS or own < 10 * max(typical, 1.0):
+        if own >= SLOW_ALONE_MS and own >= 10 * max(typical, 1.0):
+            slow[name] = (own, typical)
+    return slow
+
+
+def _slow_endpoints(m: Measured) -> list[Cause]:
+    """Endpoints slow by themselves: even their fastest request took long, unlike the others'.
+
+    A failing endpoint that is slow by itself is its own cause. One that passed its target
+    is still named when the failing endpoints are not slow by themselves (they were fast at
+    their best, so they waited) and its calls took a noticeable share of the backend's time:
+    a slow handler on an event loop holds every request behind it.
+    """
+    slow = _slow_alone(m)
+    failing = _names(m)
+    causes = []
+    for name in failing:
+        if name not in slow:
             continue
-        evidence = [
-            f"its fastest request took {own:.0f} ms; the other endpoints' fastest took "
-            f"{typical:.0f} ms (median): the time is spent in the endpoint, not in a queue"
-        ]
-        evidence += [_profile_line(f) for f in m.profile[:1] if f.own_share >= 0.10]
+        own, typical = slow[name]
         causes.append(
             Cause(
                 code="slow_endpoint",
                 summary=f"{name} is slow by itself (at least {own:.0f} ms per call)",
                 endpoints=[name],
-                evidence=evidence,
+                evidence=[_fastest_line(own, typical), *_top_profile(m)],
                 hint="profile this endpoint alone (`harness bench`) and look at its code path",
                 weight=1.0 + own / 1000,
             )
         )
+    queued = [name for name in failing if name not in slow]
+    for name, (own, typical) in slow.items():
+        if name in failing or not queued or m.window_s <= 0:
+            continue
+        calls = next(e.requests for e in m.endpoints if _key(e) == name)
+        held_s = calls * own / 1000
+        share = held_s / (m.window_s * (m.backend_workers or 1))
+        if share < HOLDING_SHARE:
+            continue
+        processes = f"{m.backend_workers} server process(es)" if m.backend_workers else "its server"
+        causes.append(
+            Cause(
+                code="slow_endpoint",
+                summary=(
+                    f"{name} is slow by itself (at least {own:.0f} ms per call); "
+                    f"the failing endpoints waited behind it"
+                ),
+                endpoints=[name],
+                evidence=[
+                    _fastest_line(own, typical),
+                    f"{calls} calls x at least {own:.0f} ms = {held_s:.1f} s of the "
+                    f"{m.window_s:.0f} s window ({share:.0%} of {processes})",
+                    f"the failing endpoints were fast at their best ({_their_fastest(m, queued)}):"
+                    " their time was spent waiting",
+                    *_top_profile(m),
+                ],
+                hint="profile this endpoint alone (`harness bench`); move its work off the "
+                "event loop, or make it cheaper",
+                weight=0.5 + share,
+            )
+        )
     return causes
+
+
+def _fastest_line(own: float, typical: float) -> str:
+    return (
+        f"its fastest request took {own:.0f} ms; the other endpoints' fastest took "
+        f"{typical:.0f} ms (median): the time is spent in the endpoint, not in a queue"
+    )
+
+
+def _their_fastest(m: Measured, names: list[str]) -> str:
+    mins = {_key(e): e.min_ms for e in m.endpoints if e.min_ms is not None}
+    return ", ".join(f"{n} {mins[n]:.0f} ms" for n in names if n in mins)
+
+
+def _top_profile(m: Measured) -> list[str]:
+    return [_profile_line(f) for f in m.profile[:1] if f.own_share >= 0.10]
 
 
 def _profile_line(f: ProfileFunction) -> str:

@@ -133,3 +133,44 @@ def test_nothing_measured_means_no_cause_found() -> None:
     m = Measured(failing=[failing("GET /trips/public")], endpoints=[], aggregate=None, window_s=60)
     assert diagnose(m) == []
     assert cause_lines([]) == ["no cause found in what this run measured"]
+
+
+def test_a_slow_endpoint_that_passed_is_named_when_the_failing_ones_waited_behind_it() -> None:
+    """The measured run: stats burned 156 ms per call and passed at p95 170 ms; achievements,
+    3.6 ms at its best, failed at 260 ms from waiting behind the burns."""
+    m = Measured(
+        failing=[failing("GET /users/[username]/achievements")],
+        endpoints=[
+            stats("/users/[username]/stats", 156.0, requests=25),
+            stats("/users/[username]/achievements", 3.6, requests=12),
+            stats("/users/[username]/profile", 1.9, requests=107),
+            stats("/trips/public", 4.5, requests=66),
+        ],
+        aggregate=AGGREGATE,
+        window_s=30,
+        backend_workers=1,
+        profile=[SLOW],
+    )
+    causes = diagnose(m)
+    slow = next(c for c in causes if c.code == "slow_endpoint")
+    assert slow.endpoints == ["GET /users/[username]/stats"]
+    assert "waited behind it" in slow.summary
+    assert "fastest request took 156 ms" in slow.evidence[0]
+    assert "25 calls x at least 156 ms = 3.9 s of the 30 s window (13% of 1" in slow.evidence[1]
+    assert "GET /users/[username]/achievements 4 ms" in slow.evidence[2]
+    assert any("_slow_down_for_testing" in e for e in slow.evidence)
+
+
+def test_a_slow_endpoint_with_little_time_is_not_blamed_for_others() -> None:
+    m = Measured(
+        failing=[failing("GET /users/[username]/achievements")],
+        endpoints=[
+            stats("/users/[username]/stats", 156.0, requests=2),  # 0.3 s of 60 s
+            stats("/users/[username]/achievements", 3.6),
+            stats("/trips/public", 4.5),
+        ],
+        aggregate=AGGREGATE,
+        window_s=60,
+        backend_workers=1,
+    )
+    assert [c.code for c in diagnose(m)] == []

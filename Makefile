@@ -61,6 +61,9 @@ bench-stack: $(STAMP) ## harness-up time (cached; COLD=3 adds no-image runs) vs 
 full-load: $(STAMP) ## Build, start (or reuse), seed, bench, load, verdict (non-zero on FAIL)
 	$(VENV)/bin/harness full-load $(FULL_LOAD_ARGS)
 
+capacity: $(STAMP) ## The highest arrival rate that holds every SLO (CAPACITY_ARGS, e.g. --rate 20 --steps 6)
+	$(VENV)/bin/harness capacity $(CAPACITY_ARGS)
+
 compare: $(STAMP) ## Is B slower than A? BASE=, CANDIDATE= (git revision, image:NAME or a harness.toml)
 	$(VENV)/bin/harness compare --base "$(BASE)" --candidate "$(CANDIDATE)" $(COMPARE_ARGS)
 
@@ -75,6 +78,9 @@ bench-compare: $(STAMP) ## Run the suite; fail on a regression beyond noise vs b
 
 load-baseline: $(STAMP) ## Load the running stack: 10 users, 2 min (LOAD_ARGS for more options)
 	$(VENV)/bin/harness load --shape baseline $(LOAD_ARGS)
+
+load-rate: $(STAMP) ## Open model against the running stack: RATE iterations/s (default 20), 2 min
+	$(VENV)/bin/harness load --shape rate --rate $(or $(RATE),20) $(LOAD_ARGS)
 
 load-stress: $(STAMP) ## Ramp to 500 users: where does it break?
 	$(VENV)/bin/harness load --shape stress $(LOAD_ARGS)
@@ -99,6 +105,9 @@ bench-seed: $(STAMP) ## Seeder rows/s vs psql \copy of the same rows (PROFILE=me
 
 bench-seed-cache: $(STAMP) ## Seed vs save/restore of a template database, local PostgreSQL (PROFILES=small,medium)
 	$(PY) -m tests.bench.seed_cache $(if $(PROFILES),--profiles $(PROFILES))
+
+bench-open-closed: $(STAMP) ## Reference backend's capacity, then open vs closed model p95 past the knee (Docker)
+	$(PY) -m tests.bench.open_closed $(OPEN_CLOSED_ARGS)
 
 bench-load: $(STAMP) ## FastHttpUser vs HttpUser per core, stress max rps, p95 at 100 users (small)
 	$(PY) -m tests.bench.load_figures
@@ -142,4 +151,4 @@ lock: ## Re-pin requirements/*.lock from fresh virtualenvs
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare compare bench-backend bench-stack bench-seed bench-seed-cache bench-load bench-monitor bench-profile bench-crash bench-soak compose-up compose-load compose-down report images seed full-load load-baseline load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean
+.PHONY: help venv lint test fmt backend worker bench bench-baseline bench-compare compare bench-backend bench-stack bench-seed bench-seed-cache bench-load bench-open-closed bench-monitor bench-profile bench-crash bench-soak compose-up compose-load compose-down report images seed full-load capacity load-baseline load-rate load-stress load-soak load-spike load-ui harness-up harness-down harness-status harness-clean lock clean

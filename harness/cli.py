@@ -69,6 +69,18 @@ def _cpus(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a rate (iterations per second, e.g. 50)"
+        ) from None
+    if not 0 < value <= 100_000:
+        raise typer.BadParameter(f"{text} per second is out of range (above 0, at most 100000)")
+    return value
+
+
 def _choice(choices: Sequence[str], metavar: str, help: str) -> Any:
     """An option taking one of `choices`, listed in its help."""
 
@@ -101,6 +113,15 @@ Shape = Annotated[str, _choice(CHOICES["shape"], "SHAPE", "load shape")]
 Scenario = Annotated[str, _choice(CHOICES["scenario"], "SCENARIO", "user scenario")]
 Users = Annotated[int | None, _number("simulated users (default: the shape's)")]
 Duration = Annotated[int | None, _number("seconds measured")]
+Rate = Annotated[
+    float | None,
+    typer.Option(
+        parser=_rate,
+        metavar="PER_S",
+        help="iterations per second of an open shape (rate, rate-ramp; capacity: per step)",
+    ),
+]
+Steps = Annotated[int | None, _number("steps of the capacity search")]
 SpawnRate = Annotated[int | None, _number("users started per second")]
 Warmup = Annotated[
     int | None,
@@ -306,6 +327,8 @@ def load_command(
     shape: Shape = "load",
     scenario: Scenario = "mixed",
     users: Users = None,
+    rate: Rate = None,
+    steps: Steps = None,
     duration: Duration = None,
     spawn_rate: SpawnRate = None,
     warmup: Warmup = None,
@@ -338,6 +361,8 @@ def load_command(
         shape=shape,
         scenario=scenario,
         users=users,
+        rate=rate,
+        steps=steps,
         duration_s=duration,
         spawn_rate=spawn_rate,
         warmup_s=warmup,
@@ -375,6 +400,8 @@ def full_load_command(
     shape: Shape = "load",
     scenario: Scenario = "mixed",
     users: Users = None,
+    rate: Rate = None,
+    steps: Steps = None,
     duration: Duration = 60,
     spawn_rate: SpawnRate = None,
     warmup: Warmup = None,
@@ -401,6 +428,8 @@ def full_load_command(
         shape=shape,
         scenario=scenario,
         users=users,
+        rate=rate,
+        steps=steps,
         duration_s=duration,
         spawn_rate=spawn_rate,
         warmup_s=warmup,
@@ -424,6 +453,59 @@ def full_load_command(
         ).exit_code
 
     return Call("full-load", run, reports)
+
+
+@app.command("capacity")
+def capacity_command(
+    rate: Annotated[
+        float,
+        typer.Option(
+            parser=_rate, metavar="PER_S", help="the first step's rate, and each step's rise"
+        ),
+    ] = 10.0,
+    steps: Annotated[int, _number("steps at most (it stops at the first that breaks)")] = 8,
+    duration: Annotated[int, _number("seconds per step")] = 20,
+    users: Annotated[
+        int | None, _number("the pool of users (default: 2 s of the top rate)")
+    ] = None,
+    scenario: Scenario = "mixed",
+    warmup: Warmup = None,
+    spawn_rate: SpawnRate = None,
+    workers: Workers = None,
+    slo: Slo = None,
+    reports: Reports = None,
+    skip_profile: SkipProfile = False,
+    profile: Profile = "small",
+    provider: Provider = "auto",
+    bcrypt_rounds: BcryptRounds = 12,
+    config: Config = None,
+) -> Call:
+    """the highest arrival rate whose step holds every SLO (open model, rising steps); exit 0
+    with a capacity, 1 when the first step breaks, 3 when the run is INVALID"""
+    load_options = LoadOptions(
+        shape="capacity",
+        scenario=scenario,
+        users=users,
+        rate=rate,
+        steps=steps,
+        duration_s=duration,
+        spawn_rate=spawn_rate,
+        warmup_s=warmup,
+        workers=workers,
+        slo_file=slo,
+        profile=not skip_profile,
+    )
+
+    def run(ctx: RunContext) -> int:
+        return commands.full_load(
+            ctx,
+            UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds, config=config),
+            SeedOptions(profile=profile),
+            load_options,
+            None,
+        ).exit_code
+
+    return Call("capacity", run, reports)
 
 
 @app.command("compare")

@@ -55,7 +55,11 @@ class Shape(_Model):
     spawn_rate: float
     duration_s: int  # the measured part, after the warm-up
     warmup_s: int
-    kind: Literal["steady", "ramp", "spike"]
+    kind: Literal["steady", "ramp", "spike", "rate", "rate-ramp", "capacity"]
+    # issue 17: the open shapes (users is their pool); older files are closed models
+    model: Literal["closed", "open"] = "closed"
+    rate: float = 0.0  # iterations per second (rate-ramp: at its end; capacity: per step)
+    steps: int = 8  # the capacity search's steps
 
 
 class SeedInfo(_Model):
@@ -142,6 +146,91 @@ class EndpointStats(_Model):
     max_ms: float | None = None
     min_ms: float | None = None  # absent from files written before it was recorded
     rps: float
+    # issue 17: "hdr" when the percentiles, mean, min and max come from the HDR histograms
+    # (within 0.1 %, rounded down; timed from the scheduled start in the open model), "locust"
+    # when from Locust's rounded buckets (older files)
+    percentiles: Literal["locust", "hdr"] = "locust"
+    p90_ms: float | None = None
+    p999_ms: float | None = None
+
+
+class Arrivals(_Model):
+    """The open model's iterations (harness/load/scenarios/open_model.py's counts)."""
+
+    scheduled: int
+    started: int
+    dropped: int  # due while every user of the pool was busy: never sent
+    late: int  # started more than late_ms after their time
+    max_lag_ms: float
+    late_ms: float = 50.0
+
+    @property
+    def dropped_share(self) -> float:
+        return self.dropped / self.scheduled if self.scheduled else 0.0
+
+    @property
+    def late_share(self) -> float:
+        return self.late / self.started if self.started else 0.0
+
+
+class LatencySummary(_Model):
+    """One HDR histogram's figures, in ms (each percentile the lower bound of its bucket)."""
+
+    count: int
+    min: float | None = None
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    p999: float | None = None
+    max: float | None = None
+    failures: int | None = None  # a stage's endpoint: its failed requests
+
+
+class Stage(_Model):
+    """One stage of the measured window: what it asked for and what it measured."""
+
+    index: int
+    for_s: float
+    users: int | None = None
+    rate: float | None = None
+    to_rate: float | None = None
+    arrivals: Arrivals | None = None  # None in a closed model
+    endpoints: dict[str, LatencySummary] = Field(default_factory=dict)  # "METHOD /name"
+    all: LatencySummary
+
+
+class Latency(_Model):
+    """The HDR histograms' block (locust_latency.json, without the encoded histograms)."""
+
+    model: Literal["closed", "open"]
+    significant_figures: int
+    arrivals: Arrivals | None = None  # the window's, in the open model
+    stages: list[Stage] = Field(default_factory=list)
+
+
+class CapacityStep(_Model):
+    """One step of a capacity search, judged on its own figures (harness/verdict/capacity.py)."""
+
+    index: int
+    rate: float  # iterations per second asked for
+    sent_per_s: float  # requests completed per second
+    held: bool
+    judged: bool  # False: the load stopped before the step ended
+    reasons: list[str] = Field(default_factory=list)  # why it did not hold
+    closest: str | None = None  # the endpoint nearest its p95 target, with its figures
+    dropped: int | None = None
+    late: int | None = None
+    unjudged_endpoints: int = 0  # endpoints with too few requests in the step for a p95
+
+
+class Capacity(_Model):
+    """The highest rate whose step held, and every step's evidence."""
+
+    rate: float | None  # None: the first step broke already
+    steps: list[CapacityStep]
+    stopped: str | None = None  # the step the search stopped at, and why
 
 
 class SloRow(_Model):
@@ -445,6 +534,8 @@ class RunRecord(_Model):
     host: HostLoad | None = None
     coverage: dict[str, float] | None = None  # monitor samples per container / expected
     profile: Profile | None = None
+    latency: Latency | None = None  # issue 17: None on older files, or no histogram was written
+    capacity: Capacity | None = None  # a capacity search's answer; None for other shapes
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Self:

@@ -13,7 +13,7 @@ PYPROJECT = tomllib.loads((HERE.parent / "pyproject.toml").read_text())
 EXTRAS: dict[str, list[str]] = PYPROJECT["project"]["optional-dependencies"]
 LOCKS = {
     "backend": EXTRAS["backend"],
-    "locust": [r for r in EXTRAS["harness"] if r.startswith(("locust", "py-spy"))],
+    "locust": [r for r in EXTRAS["harness"] if r.startswith(("locust", "py-spy", "hdrhistogram"))],
     "dev": [*EXTRAS["backend"], *EXTRAS["harness"], *EXTRAS["dev"], "setuptools>=68", "wheel"],
 }
 

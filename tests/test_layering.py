@@ -140,8 +140,9 @@ def test_only_the_stack_compares_providers() -> None:
     assert provider_comparisons(REPO / "harness" / "stack" / "lifecycle.py")  # the checker sees
 
 
-def test_scenarios_use_only_locust_and_the_standard_library() -> None:
-    allowed = set(sys.stdlib_module_names) | {"locust", "gevent", "harness"}
+def test_scenarios_use_only_locust_hdrhistogram_and_the_standard_library() -> None:
+    # hdrh: HdrHistogram, pinned in requirements/locust.lock with Locust
+    allowed = set(sys.stdlib_module_names) | {"locust", "gevent", "hdrh", "harness"}
     for path in python_files(REPO / "harness" / "load" / "scenarios"):
         for module in imports_of(path):
             top = module.split(".")[0]

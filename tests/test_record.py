@@ -251,7 +251,7 @@ def test_migration_adds_the_kind_only_where_version_1_left_it_out() -> None:
     ("where", "named"),
     [
         (lambda d: d["run"].update(db_dsn="postgresql://cv:pw@db/cv"), "run.db_dsn"),
-        (lambda d: d["endpoints"][1].update(p999_ms=1.0), "endpoints[1].p999_ms"),
+        (lambda d: d["endpoints"][1].update(p9999_ms=1.0), "endpoints[1].p9999_ms"),
         (lambda d: d["run"]["shape"].update(ramp=True), "run.shape.ramp"),
         (lambda d: d.update(notes="hand-written"), "notes"),
     ],

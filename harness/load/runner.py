@@ -31,7 +31,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.labels import ROLE
 from harness.owner import Owner, owner_environment
 
-SCENARIO_FILES = ("contravento.py", "staged_shape.py")
+SCENARIO_FILES = ("contravento.py", "staged_shape.py", "open_model.py")
 IMAGE_SCENARIOS = "/locust/scenarios"
 LOCAL_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 # Someone has to start `harness worker` on each other machine once the master listens.
@@ -46,6 +46,8 @@ TICK_EVERY_S = 1.0  # a sink with a load view gets a snapshot this often, and ke
 USER_STARTS = "locust_user_starts.json"
 # What the staged shape writes when the measured window begins and ends (staged_shape.py).
 WINDOW = "locust_window.json"
+# The HDR histograms' figures per stage and over the window (open_model.LATENCY_SUFFIX).
+LATENCY = "locust_latency.json"
 # A failure Locust keeps as the repr of the exception it wrapped the message in.
 WRAPPED = re.compile(r"^\w+\((?P<quoted>'.*'|\".*\")\)$", re.DOTALL)
 # The scenario's failure messages start with the status: "403 PRIVATE_PROFILE: ...", "502: ...".
@@ -76,6 +78,8 @@ class LoadPlan:
             "CV_SEED_PASSWORD": self.password,
             "CV_USERNAMES_FILE": usernames_path if self.usernames_file else "",
             "CV_HTTP_CLIENT": self.http_client,
+            # the open model's schedule is shared between the load processes
+            "CV_LOAD_PROCESSES": str(self.workers + self.remote_workers),
         }
 
 
@@ -411,7 +415,58 @@ def read_endpoints(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
                 aggregate = entry
             else:
                 endpoints.append(entry)
+    window = (read_latency(run_dir) or {}).get("window") or {}
+    exact = window.get("endpoints") or {}
+    for entry in endpoints:
+        _exact_figures(entry, exact.get(f"{entry['method']} {entry['name']}"))
+    if aggregate is not None:
+        _exact_figures(aggregate, window.get("all"))
     return endpoints, aggregate
+
+
+def _exact_figures(entry: dict[str, Any], hdr: dict[str, Any] | None) -> None:
+    """The HDR histogram's percentiles, mean, min and max in place of Locust's rounded ones."""
+    if not hdr or not hdr.get("count"):
+        return
+    for ours, theirs in (
+        ("p50_ms", "p50"),
+        ("p90_ms", "p90"),
+        ("p95_ms", "p95"),
+        ("p99_ms", "p99"),
+        ("p999_ms", "p999"),
+        ("max_ms", "max"),
+        ("min_ms", "min"),
+        ("avg_ms", "mean"),
+    ):
+        entry[ours] = hdr[theirs]
+    entry["percentiles"] = "hdr"
+
+
+def latency_block(run_dir: Path) -> dict[str, Any] | None:
+    """results.json's "latency": the model, the window's arrivals and each stage's figures."""
+    data = read_latency(run_dir)
+    if data is None:
+        return None
+    arrivals = (data.get("window") or {}).get("arrivals")
+    late_ms = data.get("late_ms")
+    with_late = (
+        (lambda a: a if a is None else {**a, "late_ms": late_ms}) if late_ms else (lambda a: a)
+    )
+    return {
+        "model": data.get("model"),
+        "significant_figures": data.get("significant_figures"),
+        "arrivals": with_late(arrivals),
+        "stages": [{**st, "arrivals": with_late(st.get("arrivals"))} for st in data["stages"]],
+    }
+
+
+def read_latency(run_dir: Path) -> dict[str, Any] | None:
+    """locust_latency.json (open_model.py's histograms' figures), or None without one."""
+    try:
+        data = json.loads((run_dir / LATENCY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def read_percentiles(run_dir: Path) -> dict[str, dict[str, float]]:

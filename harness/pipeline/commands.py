@@ -15,7 +15,13 @@ from harness.console import Column, Table, show_table
 from harness.docker_api import docker_client_or_none
 from harness.errors import ConfigError
 from harness.images import BaseMode, BuiltImages, build_images, tag_latest
-from harness.load.runner import read_failures, read_users, run_remote_workers
+from harness.load.runner import (
+    latency_block,
+    read_failures,
+    read_users,
+    read_window,
+    run_remote_workers,
+)
 from harness.owner import Owner
 from harness.pipeline.bench_phase import bench_phase, gate_phase
 from harness.pipeline.compare_phase import CompareOptions, check_compare, run_compare
@@ -57,7 +63,16 @@ from harness.pipeline.stack_phase import (
 )
 from harness.profile.profiler import Skip
 from harness.project import describe, load_project
-from harness.record import RESULTS, EndpointStats, RunRecord, SloRow, UserCounts
+from harness.record import (
+    RESULTS,
+    Arrivals,
+    Capacity,
+    EndpointStats,
+    RunRecord,
+    SloRow,
+    Stage,
+    UserCounts,
+)
 from harness.report import build_run_outputs, failure_line, incident_line, users_line
 from harness.seed import DEFAULT_PASSWORD
 from harness.stack import (
@@ -70,6 +85,7 @@ from harness.stack import (
     stack_of,
     watchdog,
 )
+from harness.verdict.capacity import answer_rows, search
 from harness.verdict.causes import cause_lines, diagnose
 
 
@@ -268,6 +284,9 @@ def _load_and_judge(
     failures = read_failures(run_dir)
     window = measured_window(run_dir, spec.shape, ended)
     files = RunFiles.read(run_dir, *((window.start, window.end) if window else (0.0, ended)))
+    latency = latency_block(run_dir)
+    searching = spec.shape.kind == "capacity"  # each step judges its own arrivals
+    arrivals = None if searching else (latency or {}).get("arrivals")
     bed, host, coverage = test_bed(
         run_dir,
         files,
@@ -276,8 +295,11 @@ def _load_and_judge(
         (users_line(counts),),
         result.saturated,
         options.worker_cpus,
+        Arrivals.model_validate(arrivals) if arrivals else None,
+        spec.shape.users if spec.shape.model == "open" else None,
     )
-    judgement = judge(spec.slo, result, bench, reached, bed)
+    capacity = capacity_search(spec, run_dir, latency) if searching else None
+    judgement = judge(spec.slo, result, bench, reached, bed, capacity)
     causes = None
     if judgement.verdict == "FAIL" and judgement.failing and window is not None:
         causes = diagnose(
@@ -295,7 +317,7 @@ def _load_and_judge(
             )
         )
     run = run_meta(ctx.repo_root, run_dir, "load", stack, started) | {
-        "shape": asdict(spec.shape),
+        "shape": asdict(spec.shape) | {"model": spec.shape.model},
         "scenario": spec.scenario,
         "user_classes": list(spec.classes),
         "workers": spec.workers,
@@ -324,6 +346,8 @@ def _load_and_judge(
         "host": host.model_dump() if host else None,
         "coverage": coverage,
         "profile": profile.model_dump(),
+        "latency": latency,
+        "capacity": capacity[0].model_dump() if capacity else None,
     }
     record = write_results(run_dir, results)
     said = [f"service incident: {incident_line(i)}" for i in result.incidents]
@@ -333,6 +357,8 @@ def _load_and_judge(
     notes += window_lines(record)
     table = slo_table(judgement.rows, judgement.verdict, said + judgement.warnings, notes)
     show_table(ctx.progress, table)
+    if record.capacity is not None:
+        show_table(ctx.progress, capacity_table(record.capacity))
     for line in verdict_lines(record):
         ctx.progress(line)
     ctx.progress(f"results: {run_dir / RESULTS}")
@@ -374,6 +400,48 @@ def verdict_lines(record: RunRecord) -> list[str]:
 
 
 FAILURE_LINES = 5  # the most frequent failure groups under the SLO table; the report has all
+
+
+def capacity_table(found: Capacity) -> Table:
+    """The capacity search's steps, and its answer under them."""
+    rows = []
+    for step in found.steps:
+        result = "held" if step.held else ("not judged" if not step.judged else "broke")
+        why = "; ".join(step.reasons) if step.reasons else (step.closest or "")
+        dropped = "-" if step.dropped is None else str(step.dropped)
+        late = "-" if step.late is None else str(step.late)
+        rows.append(
+            (
+                str(step.index + 1),
+                f"{step.rate:g}",
+                f"{step.sent_per_s:.1f}" if step.judged else "-",
+                dropped,
+                late,
+                result,
+                why,
+            )
+        )
+    answer = (
+        f"capacity: {found.rate:g} iterations/s, the highest rate whose step held"
+        if found.rate is not None
+        else f"capacity: below the first step ({found.steps[0].rate:g}/s), which broke"
+        if found.steps
+        else "capacity: no step was measured"
+    )
+    stopped = (f"stopped at {found.stopped}",) if found.stopped else ()
+    return Table(
+        columns=(
+            Column("step", "right", width=4),
+            Column("rate/s", "right", width=7),
+            Column("sent/s", "right", width=7),
+            Column("dropped", "right", width=7),
+            Column("late", "right", width=5),
+            Column("result", width=10, gap=2),
+            Column("evidence"),
+        ),
+        rows=tuple(rows),
+        footer=(*stopped, answer),
+    )
 
 
 def slo_table(
@@ -437,3 +505,13 @@ def worker(
 
 def report(run_dir: Path) -> list[Path]:
     return build_run_outputs(run_dir)
+
+
+def capacity_search(
+    spec: LoadSpec, run_dir: Path, latency: dict[str, Any] | None
+) -> tuple[Capacity, list[dict[str, Any]]]:
+    """The capacity search's answer from the steps' histograms, and the SLO rows of its step."""
+    stages = [Stage.model_validate(s) for s in (latency or {}).get("stages") or []]
+    stopped = (read_window(run_dir) or {}).get("stopped")
+    found = search(stages, spec.slo, stopped)
+    return found, answer_rows(stages, spec.slo, found)

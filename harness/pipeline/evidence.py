@@ -20,6 +20,7 @@ from harness.load.runner import read_history, read_window
 from harness.load.shapes import Shape
 from harness.monitor import coverage, read_samples
 from harness.record import (
+    Arrivals,
     EndpointStats,
     HostLoad,
     OutsideProcess,
@@ -154,6 +155,8 @@ def test_bed(
     user_lines: tuple[str, ...],
     generator_warned: bool,
     worker_cpus: float | None,
+    arrivals: Arrivals | None = None,
+    pool: int | None = None,
 ) -> tuple[Conditions, HostLoad | None, dict[str, float] | None]:
     host = host_load(files.host)
     shares = (
@@ -169,6 +172,8 @@ def test_bed(
         generator_warned=generator_warned,
         generators=generators(files.containers, worker_cpus),
         user_lines=user_lines,
+        arrivals=arrivals,
+        pool=pool,
     )
     return bed, host, shares
 

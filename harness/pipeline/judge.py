@@ -1,5 +1,8 @@
 """The run's verdict: the SLO rows combined with incidents, the bench suite and the test bed.
 
+A capacity search's SLO verdict is its answer: PASS when a rate held (the rows are its step's),
+FAIL when the first step broke already.
+
 PASS: every SLO row passed. FAIL: the system failed (an SLO row, a crashed service, a failed
 benchmark). INVALID: the numbers describe the test bed rather than the system (a busy host, a
 saturated load generator, users that never ran, missing samples, a window that never settled),
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.pipeline.load_phase import LoadResult
-from harness.record import InvalidReason, UserCounts
+from harness.record import Capacity, InvalidReason, UserCounts
 from harness.report import users_line
 from harness.verdict import SloConfig, evaluate
 from harness.verdict.validity import Conditions, invalid_reasons
@@ -38,6 +41,7 @@ def judge(
     bench: dict[str, Any] | None,
     users: Mapping[str, Any] | None = None,
     bed: Conditions | None = None,
+    capacity: tuple[Capacity, list[dict[str, Any]]] | None = None,
 ) -> Judgement:
     """Every SLO row must pass; a service incident or a failed benchmark fails the run too.
 
@@ -47,6 +51,11 @@ def judge(
     """
     rows, verdict = evaluate(slo, result.endpoints)
     warnings = []
+    if capacity is not None:  # a capacity search: its answer, and the rows of its step
+        found, rows = capacity
+        verdict = "PASS" if found.rate is not None else "FAIL"
+        if found.rate is None:
+            warnings.append("capacity search: the first step already broke an SLO")
     counts = UserCounts.model_validate(users) if users is not None else None
     if counts is not None and (counts.short or counts.start_failures):
         warnings.append(users_line(counts))  # planned vs reached, and the first start error

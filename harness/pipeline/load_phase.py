@@ -17,6 +17,7 @@ from harness.load.runner import (
     run_in_docker,
     run_locally,
 )
+from harness.load.shapes import Shape
 from harness.monitor import MonitorRequest, Monitors
 from harness.monitor.services import ContainerWatch, ProcessWatch, ServiceWatch
 from harness.owner import Owner
@@ -26,6 +27,7 @@ from harness.pipeline.stack_phase import SeededUsers
 from harness.record import RESULTS
 from harness.report import build_run_outputs
 from harness.stack import Stack
+from harness.verdict.capacity import stop_rules
 
 
 class Monitoring:
@@ -108,6 +110,21 @@ def service_watch(stack: Stack, grace_s: float) -> ServiceWatch | None:
     return None
 
 
+def load_line(shape: Shape) -> str:
+    """What the shape offers: users (closed model), or a rate and a pool of users (open)."""
+    pool = f"a pool of {shape.users} users"
+    if shape.kind == "capacity":
+        return (
+            f"open model, {shape.rate:g} to {shape.peak_rate:g} iterations/s in {shape.steps} "
+            f"steps of {shape.duration_s}s (stopping at the first that breaks), {pool}"
+        )
+    if shape.kind == "rate-ramp":
+        return f"open model, {shape.rate / 10:g} to {shape.rate:g} iterations/s, {pool}"
+    if shape.model == "open":
+        return f"open model, {shape.rate:g} iterations/s, {pool}"
+    return f"closed model, {shape.users} users"
+
+
 def load_phase(
     ctx: RunContext,
     stack: Stack,
@@ -128,7 +145,8 @@ def load_phase(
     plan = LoadPlan(
         run_dir=run_dir,
         classes=spec.classes,
-        shape=shape.plan(),
+        shape=shape.plan()
+        | ({"stop_when": stop_rules(spec.slo)} if shape.kind == "capacity" else {}),
         warmup_s=shape.warmup_s,
         total_s=shape.max_total_s,
         workers=spec.workers,
@@ -144,7 +162,7 @@ def load_phase(
         else "no warm-up"
     )
     ctx.progress(
-        f"load: shape {shape.name}, {shape.users} users, {warmup}, then {shape.duration_s}s "
+        f"load: shape {shape.name}, {load_line(shape)}, {warmup}, then {shape.window_s}s "
         f"measured, {spec.workers} worker(s), scenario {spec.scenario} -> {run_dir}"
     )
     site = stack.load_site()

@@ -106,7 +106,9 @@ def check_seed(options: SeedOptions) -> SeedSpec:
 class LoadOptions:
     shape: str = "load"
     scenario: str = "mixed"
-    users: int | None = None
+    users: int | None = None  # an open shape's pool
+    rate: float | None = None  # an open shape's iterations per second
+    steps: int | None = None  # the capacity search's steps
     duration_s: int | None = None
     spawn_rate: float | None = None
     warmup_s: int | None = None
@@ -135,11 +137,22 @@ class LoadSpec:
 
 def check_load(options: LoadOptions) -> LoadSpec:
     shape = resolve_shape(
-        options.shape, options.users, options.duration_s, options.spawn_rate, options.warmup_s
+        options.shape,
+        options.users,
+        options.duration_s,
+        options.spawn_rate,
+        options.warmup_s,
+        options.rate,
+        options.steps,
     )
     workers = options.workers or os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"--workers {workers} must be 1 or more", "give a positive number")
+    if shape.model == "open" and (options.ui or options.remote_workers):
+        raise ConfigError(
+            f"the open shape {shape.name!r} runs on this machine's workers, headless",
+            "drop --ui and --remote-workers, or use a closed shape (load, stress, ...)",
+        )
     _check_master(options)
     return LoadSpec(
         shape=shape,

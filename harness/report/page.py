@@ -28,9 +28,12 @@ from harness.report.overview import incident_line, metadata, reasons, warnings
 from harness.report.series import by_container, connection_states, origin
 from harness.report.tables import (
     bench_table,
+    capacity_line,
+    capacity_table,
     container_table,
     endpoint_table,
     failure_table,
+    model_lines,
     slo_table,
     top_queries_table,
 )
@@ -199,6 +202,21 @@ def _bench_section(run: RunFolder) -> str:
     return f'<section id="benchmarks"><h2>Benchmarks</h2>{body}</section>'
 
 
+def _model_section(run: RunFolder) -> str:
+    lines = model_lines(run.results)
+    if not lines:
+        return ""
+    body = "".join(f'<p class="facts">{escape(line)}</p>' for line in lines)
+    line = capacity_line(run.results)
+    if line is not None:
+        body = f"<p><strong>{escape(line)}</strong></p>{body}"
+    table = capacity_table(run.results)
+    if table is not None:
+        body += table_html(table)
+    title = "Capacity search" if run.results.capacity is not None else "Load model"
+    return f'<section id="model"><h2>{title}</h2>{body}</section>'
+
+
 def _meta_section(run: RunFolder) -> str:
     pairs = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in metadata(run.results))
     return f'<section id="run"><h2>Run</h2><dl class="meta">{pairs}</dl></section>'
@@ -222,6 +240,7 @@ def render_page(run: RunFolder) -> str:
         invalid_section(run),
         why_section(run),
         _slo_section(run),
+        _model_section(run),
         window_section(run),
         _warnings_section(run),
         _incidents_section(run),

@@ -19,7 +19,15 @@ from harness.report.diagnosis import (
 )
 from harness.report.inputs import RunFolder
 from harness.report.overview import metadata, reasons, warnings
-from harness.report.tables import Table, bench_table, failure_table, slo_table
+from harness.report.tables import (
+    Table,
+    bench_table,
+    capacity_line,
+    capacity_table,
+    failure_table,
+    model_lines,
+    slo_table,
+)
 
 # What GitHub would autolink: scheme://... and www.example.
 ADDRESS = re.compile(r"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.)\S+")
@@ -115,6 +123,13 @@ def render_summary(run: RunFolder) -> str:
         lines.append("_SLO rows: not recorded in this run (a benchmark-only run has no load)._")
     else:
         lines.append("_No SLO rows: the load recorded no requests._")
+    lines.append("")
+    found_rate = capacity_line(record)
+    if found_rate is not None:
+        lines += ["### Capacity search", "", f"**{md(found_rate)}**", ""]
+        steps = capacity_table(record)
+        lines += [*(table_md(steps) if steps is not None else []), ""]
+    lines += [md(line) + "  " for line in model_lines(record)]
     lines.append("")
     failures = failure_table(record)
     if failures is not None:

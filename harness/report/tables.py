@@ -336,3 +336,89 @@ def _growth(rows: list[dict[str, Any]], key: str) -> float | None:
     for before, after in itertools.pairwise(values):
         grown += after - before if after >= before else after
     return grown
+
+
+def model_lines(record: RunRecord) -> list[str]:
+    """Which load model the run used, where its percentiles come from, and its arrivals."""
+    shape = record.run.shape
+    if shape is None:
+        return []
+    lines = []
+    if shape.model == "open":
+        top = shape.rate * shape.steps
+        asked = (
+            f"{shape.rate:g} to {top:g} iterations/s in steps of {shape.rate:g}"
+            if shape.kind == "capacity"
+            else f"{shape.rate / 10:g} to {shape.rate:g} iterations/s"
+            if shape.kind == "rate-ramp"
+            else f"{shape.rate:g} iterations/s"
+        )
+        lines.append(
+            f"Open model: {asked}, taken by a pool of {shape.users} users; each request is "
+            "timed from its iteration's scheduled start, so a stall counts against every "
+            "request it delayed."
+        )
+    else:
+        lines.append(
+            f"Closed model: {shape.users} users, each waiting for its response before its next "
+            "request (a stall delays at most one request per user)."
+        )
+    latency = record.latency
+    if latency is None:
+        lines.append(
+            "Percentiles: Locust's (exact below 100 ms, 10 ms steps to 1 s, 100 ms above)."
+        )
+        return lines
+    lines.append(
+        f"Percentiles: HDR histograms per endpoint, merged from the workers "
+        f"({latency.significant_figures} significant figures: each the lower bound of its "
+        "bucket, within 0.1 %). Locust's own table (locust.html) keeps its rounded ones."
+    )
+    a = latency.arrivals
+    if a is not None:
+        lines.append(
+            f"Iterations: {a.scheduled:,} due, {a.started:,} started, {a.dropped:,} dropped "
+            f"(no free user), {a.late:,} late (more than {a.late_ms:.0f} ms after their time); "
+            f"the longest start lag {a.max_lag_ms:.0f} ms."
+        )
+    return lines
+
+
+def capacity_table(record: RunRecord) -> Table | None:
+    found = record.capacity
+    if found is None:
+        return None
+    rows = []
+    for step in found.steps:
+        held = "held" if step.held else ("not judged" if not step.judged else "broke")
+        why = "; ".join(step.reasons) if step.reasons else (step.closest or "")
+        at_capacity = found.rate is not None and step.held and step.rate == found.rate
+        rows.append(
+            Row(
+                (
+                    str(step.index + 1),
+                    number(step.rate, 1),
+                    number(step.sent_per_s, 1) if step.judged else MISSING,
+                    MISSING if step.dropped is None else number(step.dropped),
+                    MISSING if step.late is None else number(step.late),
+                    held,
+                    why,
+                ),
+                "ok" if at_capacity else ("fail" if step.judged and not step.held else ""),
+            )
+        )
+    return Table(
+        columns=("step", "rate/s", "sent/s", "dropped", "late", "result", "evidence"),
+        rows=tuple(rows),
+        numeric=frozenset({1, 2, 3, 4}),
+    )
+
+
+def capacity_line(record: RunRecord) -> str | None:
+    found = record.capacity
+    if found is None:
+        return None
+    stop = f" The search stopped at {found.stopped}." if found.stopped else ""
+    if found.rate is None:
+        return f"Capacity: below the first step ({found.steps[0].rate:g}/s): it broke.{stop}"
+    return f"Capacity: {found.rate:g} iterations/s, the highest rate whose step held.{stop}"

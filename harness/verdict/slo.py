@@ -71,7 +71,7 @@ def evaluate(
         group = config.group_of(key)
         reasons = []
         if group is not None and ep["p95_ms"] > group.p95_ms:
-            reasons.append(f"p95 {ep['p95_ms']:.0f} ms > {group.p95_ms:.0f} ms")
+            reasons.append(f"p95 {_ms(ep['p95_ms'])} ms > {_ms(group.p95_ms)} ms")
         if ep["failure_rate"] > config.max_failure_rate:
             reasons.append(f"failures {ep['failure_rate']:.2%} > {config.max_failure_rate:.2%}")
         rows.append(
@@ -88,3 +88,8 @@ def evaluate(
         )
     verdict = "PASS" if rows and all(r["passed"] for r in rows) else "FAIL"
     return rows, verdict
+
+
+def _ms(value: float) -> str:
+    """A whole figure as it is (Locust's buckets, a target); an exact one to 4 digits."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from harness.record import HostLoad, InvalidReason, UserCounts, Window
+from harness.record import Arrivals, HostLoad, InvalidReason, UserCounts, Window
 from harness.verdict.steadiness import describe
 
 OUTSIDE_LIMIT = 0.20  # share of the machine other programs may use before the run is suspect
@@ -18,6 +18,8 @@ STEAL_LIMIT = 0.10
 NAMED_CORES = 0.05  # an outside process is named from this much CPU on
 COVERAGE_LIMIT = 0.90  # share of the 1 Hz monitor samples each container must have
 GENERATOR_LIMIT = 0.90  # share of a worker's CPU (its quota, or one core) before it saturates
+DROPPED_LIMIT = 0.01  # share of the open model's iterations that may find no free user
+LATE_LIMIT = 0.05  # share of them that may start late
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Conditions:
     generator_warned: bool = False  # Locust itself logged a worker above 90 % CPU
     generators: list[GeneratorCpu] = field(default_factory=list)
     user_lines: tuple[str, ...] = ()  # the users' own description (planned vs reached, error)
+    arrivals: Arrivals | None = None  # the open model's iterations over the window
+    pool: int | None = None  # the open model's users
 
 
 def invalid_reasons(bed: Conditions) -> list[InvalidReason]:
@@ -51,6 +55,8 @@ def invalid_reasons(bed: Conditions) -> list[InvalidReason]:
         _coverage(bed.coverage),
         _warmup(bed.window),
         _steady(bed.window),
+        _dropped(bed),
+        _late(bed.arrivals),
     ]
     return [r for r in found if r is not None]
 
@@ -102,6 +108,39 @@ def _generator(bed: Conditions) -> InvalidReason | None:
         message="the load generator ran out of CPU: it sent less load, and timed responses late",
         evidence=evidence,
         hint="add --workers (or give each worker more CPU), or lower --users",
+    )
+
+
+def _dropped(bed: Conditions) -> InvalidReason | None:
+    a = bed.arrivals
+    if a is None or a.dropped_share <= DROPPED_LIMIT:
+        return None
+    pool = f"all {bed.pool} users of the pool" if bed.pool else "every user of the pool"
+    return InvalidReason(
+        code="iterations_dropped",
+        message=f"{a.dropped_share:.1%} of the iterations due were never sent: {pool} were "
+        "busy, so the system was offered less than the rate asked for",
+        evidence=[
+            f"{a.dropped:,} of {a.scheduled:,} iterations dropped, "
+            f"{DROPPED_LIMIT:.0%} allowed; the longest start lag was {a.max_lag_ms:.0f} ms"
+        ],
+        hint="give the pool more users (--users: at least the rate x the slowest latency you "
+        "expect), or lower --rate; a pool that no size fills means the system cannot keep up",
+    )
+
+
+def _late(a: Arrivals | None) -> InvalidReason | None:
+    if a is None or a.late_share <= LATE_LIMIT:
+        return None
+    return InvalidReason(
+        code="late_starts",
+        message=f"{a.late_share:.1%} of the iterations started more than {a.late_ms:.0f} ms "
+        "after their time: the load generator fell behind its schedule",
+        evidence=[
+            f"{a.late:,} of {a.started:,} started late, {LATE_LIMIT:.0%} allowed; "
+            f"the longest lag was {a.max_lag_ms:.0f} ms"
+        ],
+        hint="add --workers (or give each worker more CPU), or lower --rate",
     )
 
 

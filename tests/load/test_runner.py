@@ -43,7 +43,7 @@ def plan(tmp_path: Path) -> LoadPlan:
 
 def test_master_and_worker_arguments(tmp_path: Path) -> None:
     args = locust_args(plan(tmp_path), "/s", "/r", "http://backend:8000", ui=False)
-    assert args[:2] == ["-f", "/s/contravento.py,/s/staged_shape.py"]
+    assert args[:2] == ["-f", "/s/contravento.py,/s/staged_shape.py,/s/open_model.py"]
     assert "--headless" in args and args[args.index("--expect-workers") + 1] == "2"
     assert args[-1] == "ContraVentoUser"
     ui = locust_args(plan(tmp_path), "/s", "/r", "http://backend:8000", ui=True)

@@ -8,6 +8,8 @@ Environment (all optional):
   CV_WAIT_SCALE       multiplies every think time (1.0); 0 means no think time (capacity tests)
   CV_NEW_SESSION_WEIGHT  weight of a ContraVentoUser's task of logging in again (1); 0 turns it
                       off (a test of token refresh alone, whose schedule each new login resets)
+  CV_SHAPE            with "model": "open", a user runs one task per iteration the schedule
+                      hands it (open_model.py) instead of thinking between tasks
 
 Every user reports whether its start (on_start: register, log in) worked: a user whose start
 fails stops, and Locust's own statistics would not say so. Workers send the reports to the
@@ -44,8 +46,19 @@ WAIT_SCALE = float(os.environ.get("CV_WAIT_SCALE", "1.0"))
 NEW_SESSION_WEIGHT = int(os.environ.get("CV_NEW_SESSION_WEIGHT", "1"))
 
 
+# The open model (CV_SHAPE "model": "open", see open_model.py): users take iterations as they
+# are due instead of thinking between tasks.
+OPEN_MODEL = (json.loads(os.environ.get("CV_SHAPE", "{}") or "{}") or {}).get("model") == "open"
+
+
+def next_iteration(user: Any) -> float:
+    """The open model's wait: until this process's schedule hands the user an iteration."""
+    user.environment.cv_arrivals.take()
+    return 0.0
+
+
 def think(low: float, high: float) -> Any:
-    return between(low * WAIT_SCALE, high * WAIT_SCALE)
+    return next_iteration if OPEN_MODEL else between(low * WAIT_SCALE, high * WAIT_SCALE)
 
 
 PASSWORD = os.environ.get("CV_SEED_PASSWORD", "Seeded!Rider1")
@@ -297,6 +310,8 @@ class _Api:
             log.warning("could not report a user start: %s", exc)
         if not ok:
             self.stop()
+        elif OPEN_MODEL:
+            next_iteration(self)  # the first task waits for its iteration too
 
     def begin(self) -> bool:
         """What a user does before its tasks; False: it could not (the failed call is counted)."""

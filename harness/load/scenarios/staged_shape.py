@@ -1,7 +1,10 @@
 """A load shape from CV_SHAPE (JSON): a warm-up that ends when the load is ready, then stages.
 
-CV_SHAPE = {"warmup": {"users": n, "spawn_rate": r, "min_s": s, "max_s": s, "wait_for_starts": b},
-            "stages": [{"for_s": seconds, "users": n, "spawn_rate": r}, ...]}
+CV_SHAPE = {"model": "closed" | "open",
+            "warmup": {"users": n, "spawn_rate": r, "min_s": s, "max_s": s, "wait_for_starts": b,
+                       "rate": iterations/s (open model)},
+            "stages": [{"for_s": seconds, "users": n, "spawn_rate": r,
+                        "rate": r, "to_rate": r (open model: arrivals, see open_model.py)}, ...]}
 
 The warm-up runs at least min_s. With wait_for_starts it goes on, up to max_s, until its users
 are all spawned and every one has finished its start (the scenario's tally of user starts:
@@ -10,9 +13,12 @@ the measured window; then SETTLE_S more for the queue it left to drain. The stag
 from the window's start, whenever that comes.
 
 At the window's start the statistics are reset, on the master and on every worker (a worker's
-unsent statistics would otherwise bring a few seconds of warm-up into the window), and
+unsent statistics would otherwise bring a few seconds of warm-up into the window; Locust's
+reset_stats event tells open_model.py, whose stages count from then), and
 <csv prefix>_window.json says when the window began, with how many users, whether every start
-had finished; its "end" is added when the last stage ends.
+had finished; its "end" is added when the last stage ends. With "stop_when" in CV_SHAPE (a
+capacity search) each stage is judged JUDGE_AFTER_S after it ends and the run stops at the
+first that broke: "stopped" in the window file says which and why.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ log = logging.getLogger("harness.shape")
 RESET_MESSAGE = "cv_reset_stats"
 WINDOW_SUFFIX = "_window.json"
 SETTLE_S = 3.0  # after the last start: requests queued behind the start-up work drain
+# A stage is judged (CV_SHAPE "stop_when") this long after it ends: the workers report every 3 s.
+JUDGE_AFTER_S = 4.0
 
 
 class StagedShape(LoadTestShape):
@@ -44,6 +52,7 @@ class StagedShape(LoadTestShape):
         self.ready_since: float | None = None
         self.ended = False
         self.window: dict[str, Any] = {}
+        self.judged = 0  # stages judged against "stop_when" so far
 
     def tick(self) -> tuple[int, float] | None:
         now = float(self.get_run_time())  # type: ignore[no-untyped-call]
@@ -52,6 +61,11 @@ class StagedShape(LoadTestShape):
                 return int(self.warmup["users"]), float(self.warmup["spawn_rate"])
             self._begin_window(now)
         elapsed = now - (self.window_start or 0.0)
+        if not self.ended and (stopped := self._broken_stage(elapsed)) is not None:
+            self.ended = True
+            self._write_window(end=time.time(), stopped=stopped)
+            log.info("stage %s broke: %s; stopping", stopped["stage"], stopped["reason"])
+            return None
         until = 0.0
         for stage in self.stages:
             until += float(stage["for_s"])
@@ -60,6 +74,21 @@ class StagedShape(LoadTestShape):
         if not self.ended:
             self.ended = True
             self._write_window(end=time.time())
+        return None
+
+    def _broken_stage(self, elapsed: float) -> dict[str, Any] | None:
+        """The first stage that broke the rules (open_model.py judges), once it can be judged."""
+        broken = getattr(self.runner.environment, "cv_stage_broken", None) if self.runner else None
+        if broken is None:
+            return None
+        ends = [
+            sum(float(st["for_s"]) for st in self.stages[: i + 1]) for i in range(len(self.stages))
+        ]
+        while self.judged < len(self.stages) - 1 and elapsed >= ends[self.judged] + JUDGE_AFTER_S:
+            reason = broken(self.judged)
+            self.judged += 1
+            if reason is not None:
+                return {"stage": self.judged - 1, "reason": reason}
         return None
 
     def _warmed_up(self, now: float) -> bool:
@@ -93,6 +122,8 @@ class StagedShape(LoadTestShape):
         runner = self.runner
         if runner is not None:
             runner.stats.reset_all()
+            # open_model.py: the stages' clock starts, the warm-up's latencies are dropped
+            runner.environment.events.reset_stats.fire()  # type: ignore[no-untyped-call]
             if not isinstance(runner, WorkerRunner) and hasattr(runner, "clients"):
                 runner.send_message(RESET_MESSAGE)  # a MasterRunner: tell every worker
         users = runner.user_count if runner is not None else None
@@ -127,8 +158,9 @@ def _listen_for_reset(environment: Any, **_kwargs: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
 
-        def on_reset(_msg: Any, **_: Any) -> None:
+        def on_reset(**_: Any) -> None:  # Locust passes environment= and msg=
             runner.stats.reset_all()
+            environment.events.reset_stats.fire()
 
         runner.register_message(RESET_MESSAGE, on_reset)
 

@@ -1,0 +1,76 @@
+"""A backend fixture that stalls for a known time at a known period.
+
+It answers the feed scenario's one request (GET /trips/public, an empty page, so a
+FeedBrowsingUser's iteration is that request alone) and /health, at once. Every EVERY_S seconds
+its event loop is blocked for STALL_MS: every request in flight or arriving then waits.
+
+    python -m tests.support.stalling_backend PORT STALL_MS EVERY_S
+
+With arrivals at a steady rate, a stall of T every N seconds (T < N) delays the requests that
+arrive during it by T - u (u uniform in [0, T]): a share T/N of all requests, so the latency
+exceeded by a share q < T/N of them is T - q N (plus the service time). Its p99 is
+T - 0.01 N; a closed model, whose users each wait for their own response, sends at most one
+request per user into each stall and under-reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import uvicorn
+
+PAGE = json.dumps({"trips": [], "pagination": {"page": 1, "total": 0}}).encode()
+
+
+async def _stall_forever(stall_s: float, every_s: float) -> None:
+    next_stall = time.monotonic() + every_s
+    while True:
+        await asyncio.sleep(max(next_stall - time.monotonic(), 0))
+        time.sleep(stall_s)  # blocks the event loop on purpose: the stall
+        next_stall += every_s
+
+
+def make_app(stall_s: float, every_s: float) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    app.stalls = asyncio.create_task(_stall_forever(stall_s, every_s))  # type: ignore[attr-defined]
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    app.stalls.cancel()  # type: ignore[attr-defined]
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        path = scope.get("path", "")
+        known = path in ("/health", "/trips/public")
+        body = PAGE if path == "/trips/public" else b'{"status": "ok"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200 if known else 404,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body if known else b"{}"})
+
+    return app
+
+
+def main() -> None:
+    port, stall_ms, every_s = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+    uvicorn.run(
+        make_app(stall_ms / 1000, every_s),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -48,6 +48,7 @@ class RepEndpoint(_Model):
     p95_ms: float | None = None
     rps: float
     percentiles: dict[str, float] = Field(default_factory=dict)  # "0.5" -> ms, Locust's own
+    exact: bool = False  # p50_ms and p95_ms from HDR histograms (issue 17), not Locust's buckets
 
 
 class RepBench(_Model):

@@ -438,7 +438,8 @@ def _exact_figures(entry: dict[str, Any], hdr: dict[str, Any] | None) -> None:
         ("min_ms", "min"),
         ("avg_ms", "mean"),
     ):
-        entry[ours] = hdr[theirs]
+        if hdr.get(theirs) is not None:
+            entry[ours] = hdr[theirs]
     entry["percentiles"] = "hdr"
 
 

@@ -311,6 +311,7 @@ def _endpoint(e: dict[str, object], percentiles: dict[str, float] | None) -> Rep
             "p95_ms": e.get("p95_ms"),
             "rps": e["rps"],
             "percentiles": percentiles or {},
+            "exact": e.get("percentiles") == "hdr",
         }
     )
 

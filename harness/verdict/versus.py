@@ -56,6 +56,11 @@ DIRECTIONS: dict[MetricName, Direction] = {
 RESOLUTION: dict[MetricName, Resolution] = {"p50_ms": locust_step, "p95_ms": locust_step}
 
 
+def hdr_step(ms: float) -> float:
+    """An HDR histogram's bucket at 3 significant figures: at most 1/1024 of the figure."""
+    return ms / 1024
+
+
 @dataclass
 class _Planned:
     """A metric waiting for its family's verdict."""
@@ -65,6 +70,13 @@ class _Planned:
     a: list[float]
     b: list[float]
     judged: bool
+    exact: bool = False  # percentiles from HDR histograms in every repetition
+
+    @property
+    def resolution(self) -> Resolution | None:
+        if self.exact and self.metric in ("p50_ms", "p95_ms"):
+            return hdr_step
+        return RESOLUTION.get(self.metric)
 
 
 @dataclass
@@ -178,7 +190,12 @@ def _plan(
         for metric, enough in checks:
             a, b = _series(matched, _picker(name, metric))
             judged = enough and (metric != "rps" or total)
-            metrics.append(_Planned(index, metric, a, b, judged))
+            exact = all(
+                (e := _endpoint(rep, name)) is not None and e.exact
+                for pair in matched
+                for rep in pair
+            )
+            metrics.append(_Planned(index, metric, a, b, judged, exact))
     benches = sorted({n for pair in matched for rep in pair for n in rep.benchmarks})
     for name in benches:
         index = len(plans)
@@ -237,7 +254,7 @@ def compare_rows(
         zip(
             (id(p) for p in judged),
             judge_family(
-                [(p.a, p.b, DIRECTIONS[p.metric], RESOLUTION.get(p.metric)) for p in judged],
+                [(p.a, p.b, DIRECTIONS[p.metric], p.resolution) for p in judged],
                 1 - confidence,
             ),
             strict=True,
@@ -246,7 +263,7 @@ def compare_rows(
     per_row: dict[int, list[tuple[_Planned, Estimate]]] = {}
     for p in planned:
         # information-only metrics are estimated uncorrected
-        e = estimates.get(id(p)) or estimate(p.a, p.b, 1 - confidence, RESOLUTION.get(p.metric))
+        e = estimates.get(id(p)) or estimate(p.a, p.b, 1 - confidence, p.resolution)
         per_row.setdefault(p.row, []).append((p, e))
     rows = []
     for index, plan in enumerate(plans):

@@ -43,7 +43,7 @@ LATENCY_SUFFIX = "_latency.json"  # after Locust's --csv prefix: locust_latency.
 REPORT_KEY = "cv_latency"
 LOWEST_US, HIGHEST_US, FIGURES = 1, 3_600_000_000, 3  # 1 us to 1 h, 0.1 % buckets
 LATE_MS = 50.0  # an iteration started this long after its time is late
-WRITE_EVERY_S = 1.0
+WRITE_EVERY_S = 10.0  # while the load runs (a partial file if the master is killed); and at its end
 QUANTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
 
 SPEC: dict[str, Any] = json.loads(os.environ.get("CV_SHAPE", "{}") or "{}")
@@ -55,18 +55,22 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, FIGURES)
 
 
-def summary(h: HdrHistogram) -> dict[str, Any]:
-    """Count, mean and percentiles in ms; each percentile the lower bound of its bucket."""
+def summary(h: HdrHistogram, total_ms: float | None = None) -> dict[str, Any]:
+    """Count, mean and percentiles in ms; each percentile the lower bound of its bucket.
+
+    The mean is the recorded times' own (total_ms / count): hdrh's walks every value.
+    """
     count = int(h.get_total_count())
     if not count:
         return {"count": 0}
     out: dict[str, Any] = {
         "count": count,
         "min": h.get_lowest_equivalent_value(h.get_min_value()) / 1000,
-        "mean": round(h.get_mean_value() / 1000, 3),
+        "mean": None if total_ms is None else round(total_ms / count, 3),
     }
+    values = h.get_percentile_to_value_dict([q for _, q in QUANTILES])  # one pass
     for name, q in QUANTILES:
-        out[name] = h.get_lowest_equivalent_value(h.get_value_at_percentile(q)) / 1000
+        out[name] = h.get_lowest_equivalent_value(values[q]) / 1000
     out["max"] = h.get_lowest_equivalent_value(h.get_max_value()) / 1000
     return out
 
@@ -131,6 +135,7 @@ class Collector:
 
     histograms: dict[tuple[int, str], HdrHistogram] = field(default_factory=dict)
     failures: dict[tuple[int, str], int] = field(default_factory=dict)
+    totals: dict[tuple[int, str], float] = field(default_factory=dict)  # ms, for the mean
     counts: dict[int, Counts] = field(default_factory=dict)
 
     def record(self, stage: int, key: str, ms: float, failed: bool = False) -> None:
@@ -138,6 +143,7 @@ class Collector:
         if h is None:
             h = self.histograms[(stage, key)] = new_histogram()
         h.record_value(min(max(round(ms * 1000), LOWEST_US), HIGHEST_US))
+        self.totals[(stage, key)] = self.totals.get((stage, key), 0.0) + ms
         if failed:
             self.failures[(stage, key)] = self.failures.get((stage, key), 0) + 1
 
@@ -149,9 +155,10 @@ class Collector:
         report = {
             "h": {f"{s}|{k}": h.encode() for (s, k), h in self.histograms.items()},
             "f": {f"{s}|{k}": n for (s, k), n in self.failures.items()},
+            "t": {f"{s}|{k}": ms for (s, k), ms in self.totals.items()},
             "a": {str(s): vars(c) for s, c in self.counts.items()},
         }
-        self.histograms, self.failures, self.counts = {}, {}, {}
+        self.histograms, self.failures, self.totals, self.counts = {}, {}, {}, {}
         return report
 
     def add_report(self, report: dict[str, Any]) -> None:
@@ -164,6 +171,9 @@ class Collector:
         for name, n in (report.get("f") or {}).items():
             stage, key = name.split("|", 1)
             self.failures[(int(stage), key)] = self.failures.get((int(stage), key), 0) + int(n)
+        for name, ms in (report.get("t") or {}).items():
+            stage, key = name.split("|", 1)
+            self.totals[(int(stage), key)] = self.totals.get((int(stage), key), 0.0) + float(ms)
         for stage, counts in (report.get("a") or {}).items():
             self.count(int(stage)).add(counts)
 
@@ -193,13 +203,18 @@ class Collector:
     def as_json(self, timeline: Timeline) -> dict[str, Any]:
         stages = []
         window: dict[str, HdrHistogram] = {}
+        window_ms: dict[str, float] = {}
         totals = Counts()
         for i, spec in enumerate(timeline.stages):
             mine = {k: h for (s, k), h in self.histograms.items() if s == i}
             every = new_histogram()
+            every_ms = 0.0
             for key, h in mine.items():
+                ms = self.totals.get((i, key), 0.0)
                 every.add(h)
+                every_ms += ms
                 window.setdefault(key, new_histogram()).add(h)
+                window_ms[key] = window_ms.get(key, 0.0) + ms
             counts = self.counts.get(i, Counts())
             totals.add(vars(counts))
             asked: dict[str, Any] = {
@@ -211,10 +226,13 @@ class Collector:
                     **asked,
                     "arrivals": vars(counts) if MODEL == "open" else None,
                     "endpoints": {
-                        k: {**summary(h), "failures": self.failures.get((i, k), 0)}
+                        k: {
+                            **summary(h, self.totals.get((i, k))),
+                            "failures": self.failures.get((i, k), 0),
+                        }
                         for k, h in sorted(mine.items())
                     },
-                    "all": summary(every),
+                    "all": summary(every, every_ms),
                 }
             )
         every = new_histogram()
@@ -228,8 +246,8 @@ class Collector:
             "stages": stages,
             "window": {
                 "arrivals": vars(totals) if MODEL == "open" else None,
-                "endpoints": {k: summary(h) for k, h in sorted(window.items())},
-                "all": summary(every),
+                "endpoints": {k: summary(h, window_ms[k]) for k, h in sorted(window.items())},
+                "all": summary(every, sum(window_ms.values())),
                 "histograms": {k: h.encode().decode("ascii") for k, h in sorted(window.items())},
             },
         }

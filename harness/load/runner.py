@@ -31,6 +31,8 @@ from harness.errors import ConfigError, HarnessError
 from harness.labels import ROLE
 from harness.owner import Owner, owner_environment
 
+# contravento.py's knobs (its docstring): passed on to the workers, containers included.
+SCENARIO_KNOBS = ("CV_WAIT_SCALE", "CV_REGISTER_FRACTION", "CV_NEW_SESSION_WEIGHT")
 SCENARIO_FILES = ("contravento.py", "staged_shape.py", "open_model.py")
 IMAGE_SCENARIOS = "/locust/scenarios"
 LOCAL_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -73,7 +75,11 @@ class LoadPlan:
     worker_cpus: float | None = None  # a CPU quota per worker container (None: no limit)
 
     def environment(self, usernames_path: str) -> dict[str, str]:
+        """The scenario's environment in every Locust process, local or in a container; the
+        scenario's own knobs (SCENARIO_KNOBS) go along when the harness has them."""
+        knobs = {k: os.environ[k] for k in SCENARIO_KNOBS if k in os.environ}
         return {
+            **knobs,
             "CV_SHAPE": json.dumps(self.shape),
             "CV_SEED_PASSWORD": self.password,
             "CV_USERNAMES_FILE": usernames_path if self.usernames_file else "",

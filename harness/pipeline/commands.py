@@ -433,7 +433,7 @@ def capacity_table(found: Capacity) -> Table:
         columns=(
             Column("step", "right", width=4),
             Column("rate/s", "right", width=7),
-            Column("sent/s", "right", width=7),
+            Column("req/s", "right", width=7),
             Column("dropped", "right", width=7),
             Column("late", "right", width=5),
             Column("result", width=10, gap=2),

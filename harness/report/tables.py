@@ -408,7 +408,7 @@ def capacity_table(record: RunRecord) -> Table | None:
             )
         )
     return Table(
-        columns=("step", "rate/s", "sent/s", "dropped", "late", "result", "evidence"),
+        columns=("step", "rate/s", "req/s", "dropped", "late", "result", "evidence"),
         rows=tuple(rows),
         numeric=frozenset({1, 2, 3, 4}),
     )

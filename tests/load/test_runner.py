@@ -214,3 +214,13 @@ def test_users_without_locust_files_are_unknown(tmp_path: Path) -> None:
         "start_failures": 0,
         "first_start_error": None,
     }
+
+
+def test_the_scenarios_knobs_reach_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CV_WAIT_SCALE", "0.5")
+    monkeypatch.delenv("CV_REGISTER_FRACTION", raising=False)
+    env = plan(tmp_path).environment("/seed/usernames.txt")
+    assert env["CV_WAIT_SCALE"] == "0.5" and "CV_REGISTER_FRACTION" not in env
+    assert env["CV_LOAD_PROCESSES"] == "2"

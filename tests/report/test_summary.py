@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -145,3 +146,43 @@ def test_no_cause_found_is_said_in_the_summary(diagnosed: Path) -> None:
 def test_a_run_not_diagnosed_has_no_why(full_run: Path) -> None:
     summary = _summary(full_run)
     assert "### Why" not in summary and "Measured window" not in summary
+
+
+def test_a_capacity_search_shows_its_answer_steps_and_model(full_run: Path) -> None:
+    results = json.loads((full_run / "results.json").read_text())
+    shape = results["run"]["shape"] | {"kind": "capacity", "model": "open", "rate": 10, "steps": 3}
+    arrivals = {"scheduled": 600, "started": 590, "dropped": 10, "late": 2, "max_lag_ms": 80.0}
+    figures = {"count": 400, "p50": 12.0, "p95": 150.0, "failures": 0}
+    steps = [
+        {"index": 0, "rate": 10, "sent_per_s": 10.2, "held": True, "judged": True,
+         "closest": "GET /trips/public p95 61 ms of 200"},
+        {"index": 1, "rate": 20, "sent_per_s": 19.8, "held": False, "judged": True,
+         "reasons": ["GET /trips/public: p95 202.9 ms > 200 ms"], "dropped": 4, "late": 0},
+        {"index": 2, "rate": 30, "sent_per_s": 3.0, "held": False, "judged": False},
+    ]  # fmt: skip
+    edit_results(
+        full_run,
+        run=results["run"] | {"shape": shape},
+        latency={
+            "model": "open",
+            "significant_figures": 3,
+            "arrivals": arrivals,
+            "stages": [{"index": 0, "for_s": 20, "rate": 10, "endpoints": {}, "all": figures}],
+        },
+        capacity={"rate": 10, "steps": steps, "stopped": "step 2: GET /trips/public p95 203 ms"},
+    )
+    summary = _summary(full_run)
+    assert "**Capacity: 10 iterations/s, the highest rate whose step held." in summary
+    table = _table(summary, "### Capacity search")
+    assert len(table) == 2 + 3 and "p95 202.9 ms &gt; 200 ms" in table[3]  # escaped
+    assert "Open model: 10 to 30 iterations/s in steps of 10" in summary
+    assert "600 due, 590 started, 10 dropped (no free user), 2 late" in summary
+    assert "HDR histograms per endpoint" in summary
+    page = (full_run / "index.html").read_text()
+    assert '<section id="model"><h2>Capacity search</h2>' in page
+
+
+def test_a_closed_run_with_locusts_percentiles_says_so(full_run: Path) -> None:
+    summary = _summary(full_run)
+    assert "Closed model: 50 users" in summary
+    assert "Percentiles: Locust's (exact below 100 ms, 10 ms steps to 1 s" in summary

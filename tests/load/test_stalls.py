@@ -5,10 +5,10 @@ EVERY_S seconds. Iterations arriving at a steady rate meet a stall with probabil
 STALL_S / EVERY_S and wait what is left of it, so the latency exceeded by a share q of all
 requests (q below that probability) is STALL_S - q * EVERY_S, plus the service time:
 p90 300 ms, p95 450 ms, p99 570 ms here. The open model must report those within TOLERANCE.
-The closed model at the same nominal load (10 users thinking 0.25 s on average: 40 requests a
+The closed model at the same nominal load (4 users thinking 0.1 s on average: 40 requests a
 second) sends at most one request per user into each stall and none while its users wait, so
-fewer than a tenth of its requests meet one: its p90 is the service time, not the stalls'
-300 ms. (Its p95 and p99 do show the stalls: a tenth of its requests wait in one.)
+about 4 of every 120 requests meet one: its p90 is the service time, not the stalls' 300 ms,
+and in the same 30 s it sends fewer requests.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,8 @@ SERVICE_MS = 15.0  # the fixture's own time and the load generator's, on a busy 
 RUN = "--scenario feed --duration 30 --warmup 3 --workers 1 --skip-profile"
 
 
-@pytest.fixture
-def stalling(tmp_path: Path) -> Iterator[Path]:
+@contextmanager
+def fixture_stack(home: Path, stall_ms: float, every_s: float, service_ms: float) -> Iterator[Path]:
     """The fixture backend, and a harness home whose current stack targets it."""
     port = free_port()
     server = subprocess.Popen(
@@ -44,14 +45,14 @@ def stalling(tmp_path: Path) -> Iterator[Path]:
             "-m",
             "tests.support.stalling_backend",
             str(port),
-            str(STALL_S * 1000),
-            str(EVERY_S),
+            str(stall_ms),
+            str(every_s),
+            str(service_ms),
         ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    home = tmp_path / "home"
     try:
         wait_for_http_ok(f"http://127.0.0.1:{port}/health", 30, lambda: server.poll() is None)
         up = harness(home, "up", "--target", f"http://127.0.0.1:{port}", timeout=60)
@@ -61,6 +62,12 @@ def stalling(tmp_path: Path) -> Iterator[Path]:
         harness(home, "down", timeout=60)
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def stalling(tmp_path: Path) -> Iterator[Path]:
+    with fixture_stack(tmp_path / "home", STALL_S * 1000, EVERY_S, 0.0) as home:
+        yield home
 
 
 def load(home: Path, reports: Path, args: str, env: dict[str, str] | None = None) -> Any:
@@ -78,8 +85,8 @@ def test_the_open_model_reports_the_stalls_and_the_closed_model_under_reports_th
     closed_run = load(
         stalling,
         tmp_path / "closed",
-        "--shape baseline --users 10",
-        {"CV_WAIT_SCALE": "0.125"},  # think 0.125-0.375 s: 10 users offer about 40 requests/s
+        "--shape baseline --users 4",
+        {"CV_WAIT_SCALE": "0.05"},  # think 0.05-0.15 s: 4 users offer about 40 requests/s
     )
     (feed,) = open_run["endpoints"]
     assert open_run["run"]["shape"]["model"] == "open" and feed["percentiles"] == "hdr"
@@ -95,3 +102,28 @@ def test_the_open_model_reports_the_stalls_and_the_closed_model_under_reports_th
     assert closed["p90_ms"] < ANALYTIC_MS[0.90] / 3, closed
     # the same 30 s at the same nominal rate: the closed users sent less
     assert closed["requests"] < feed["requests"] * 0.95, (closed, feed)
+
+
+def test_a_capacity_search_finds_a_known_capacity_and_stops_at_the_break(tmp_path: Path) -> None:
+    """20 ms of CPU per request on one event loop: at most 50 requests a second. The
+    iterations arrive evenly spaced, so they barely queue until the fixture is full: steps of
+    10/s hold up to 40 and may at 50 (100 % busy); past it the queue grows without bound, so
+    the search stops at 60 and never runs the last steps."""
+    with fixture_stack(tmp_path / "home", 0, 1000, 20.0) as home:
+        done = harness(
+            home,
+            "load",
+            *["--shape", "capacity", "--rate", "10", "--steps", "8", "--duration", "8"],
+            *RUN.replace("--duration 30 ", "").split(),
+            "--reports",
+            str(tmp_path / "reports"),
+        )
+    results = json.loads((tmp_path / "reports" / "latest" / "results.json").read_text())
+    found = results["capacity"]
+    assert done.returncode == {"PASS": 0, "FAIL": 1, "INVALID": 3}[results["verdict"]]
+    assert found["rate"] in (40, 50), found
+    judged = [s for s in found["steps"] if s["judged"]]
+    assert [s["held"] for s in judged] == [True] * (len(judged) - 1) + [False]
+    assert found["stopped"].startswith(f"step {len(judged)}: ")
+    assert not found["steps"][-1]["judged"]  # stopped: 80/s never ran to its end
+    assert "capacity: " in done.stderr and "iterations/s, the highest rate" in done.stderr

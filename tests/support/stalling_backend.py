@@ -4,7 +4,10 @@ It answers the feed scenario's one request (GET /trips/public, an empty page, so
 FeedBrowsingUser's iteration is that request alone) and /health, at once. Every EVERY_S seconds
 its event loop is blocked for STALL_MS: every request in flight or arriving then waits.
 
-    python -m tests.support.stalling_backend PORT STALL_MS EVERY_S
+    python -m tests.support.stalling_backend PORT STALL_MS EVERY_S [SERVICE_MS]
+
+SERVICE_MS (default 0) is CPU each feed request spends on the event loop, so the fixture
+completes at most 1000 / SERVICE_MS requests a second: a known capacity. STALL_MS 0: no stalls.
 
 With arrivals at a steady rate, a stall of T every N seconds (T < N) delays the requests that
 arrive during it by T - u (u uniform in [0, T]): a share T/N of all requests, so the latency
@@ -26,7 +29,15 @@ import uvicorn
 PAGE = json.dumps({"trips": [], "pagination": {"page": 1, "total": 0}}).encode()
 
 
+def _busy(seconds: float) -> None:
+    deadline = time.thread_time() + seconds
+    while time.thread_time() < deadline:
+        pass
+
+
 async def _stall_forever(stall_s: float, every_s: float) -> None:
+    if stall_s <= 0:
+        return
     next_stall = time.monotonic() + every_s
     while True:
         await asyncio.sleep(max(next_stall - time.monotonic(), 0))
@@ -34,7 +45,7 @@ async def _stall_forever(stall_s: float, every_s: float) -> None:
         next_stall += every_s
 
 
-def make_app(stall_s: float, every_s: float) -> Any:
+def make_app(stall_s: float, every_s: float, service_s: float = 0.0) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             while True:
@@ -47,6 +58,8 @@ def make_app(stall_s: float, every_s: float) -> Any:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         path = scope.get("path", "")
+        if path == "/trips/public" and service_s:
+            _busy(service_s)  # on the event loop: one request at a time
         known = path in ("/health", "/trips/public")
         body = PAGE if path == "/trips/public" else b'{"status": "ok"}'
         await send(
@@ -63,8 +76,9 @@ def make_app(stall_s: float, every_s: float) -> Any:
 
 def main() -> None:
     port, stall_ms, every_s = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+    service_ms = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     uvicorn.run(
-        make_app(stall_ms / 1000, every_s),
+        make_app(stall_ms / 1000, every_s, service_ms / 1000),
         host="127.0.0.1",
         port=port,
         log_level="warning",

@@ -232,6 +232,11 @@ class Capacity(_Model):
     steps: list[CapacityStep]
     stopped: str | None = None  # the step the search stopped at, and why
 
+    @property
+    def at_least(self) -> bool:
+        """Every step held: the capacity is above the search's range, not found in it."""
+        return bool(self.steps) and all(s.held for s in self.steps)
+
 
 class SloRow(_Model):
     """The verdict on one endpoint with requests: its p95 against its group, its failures."""

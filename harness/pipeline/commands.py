@@ -422,7 +422,10 @@ def capacity_table(found: Capacity) -> Table:
             )
         )
     answer = (
-        f"capacity: {found.rate:g} iterations/s, the highest rate whose step held"
+        f"capacity: at least {found.rate:g} iterations/s: every step held (raise --rate or "
+        "--steps to find where it breaks)"
+        if found.rate is not None and found.at_least
+        else f"capacity: {found.rate:g} iterations/s, the highest rate whose step held"
         if found.rate is not None
         else f"capacity: below the first step ({found.steps[0].rate:g}/s), which broke"
         if found.steps

@@ -421,4 +421,9 @@ def capacity_line(record: RunRecord) -> str | None:
     stop = f" The search stopped at {found.stopped}." if found.stopped else ""
     if found.rate is None:
         return f"Capacity: below the first step ({found.steps[0].rate:g}/s): it broke.{stop}"
+    if found.at_least:
+        return (
+            f"Capacity: at least {found.rate:g} iterations/s: every step held (a search with a "
+            "higher --rate or more --steps finds where it breaks)."
+        )
     return f"Capacity: {found.rate:g} iterations/s, the highest rate whose step held.{stop}"

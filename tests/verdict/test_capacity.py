@@ -39,6 +39,8 @@ def test_the_capacity_is_the_last_step_that_held_before_the_first_break() -> Non
     stages = [stage(0, 10, 40.0), stage(1, 20, 120.0), stage(2, 30, 203.0), stage(3, 40, 150.0)]
     found = search(stages, slo, None)
     assert found.rate == 20 and [s.held for s in found.steps] == [True, True, False, True]
+    assert not found.at_least
+    assert search(stages[:2], slo, None).at_least  # every step held: above the range
     broke = found.steps[2]
     assert broke.reasons == [f"{FEED}: p95 203 ms > 200 ms"]
     assert found.steps[1].closest == f"{FEED} p95 120 ms of 200"

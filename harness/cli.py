@@ -525,7 +525,7 @@ def compare_command(
         ),
     ],
     repeats: Annotated[
-        int, _number("pairs of repetitions (A B, B A, ...), at least 2")
+        int, _number("pairs of repetitions (A B, B A, ...), at least 3")
     ] = CompareOptions.repeats,
     users: Annotated[int, _number("simulated users")] = CompareOptions.users,
     duration: Annotated[int, _number("seconds measured per repetition")] = (

@@ -32,6 +32,18 @@ def slowed_copy(folder: Path, delay_ms: int) -> Path:
 
 
 def compare(home: Path, reports: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    """One comparison; run once more when the test bed made it INVALID (the hypervisor's steal
+    time on a shared VM has crossed the 10 % limit here), since these tests are about the
+    verdict on a clean measurement. A second INVALID fails the test with both runs' reasons."""
+    code, body, stderr = _compare(home, reports / "first", *args)
+    if body["verdict"] != "INVALID":
+        return code, body, stderr
+    again = _compare(home, reports / "again", *args)
+    assert again[1]["verdict"] != "INVALID", (body["invalid"], again[1]["invalid"])
+    return again
+
+
+def _compare(home: Path, reports: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     require_docker()
     done = harness(home, *SHORT.split(), "--reports", str(reports), *args, timeout=1500)
     assert done.returncode in (0, 1, 3), done.stderr[-4000:]
@@ -70,7 +82,8 @@ def test_the_slowed_endpoint_is_named_slower_and_no_other(tmp_path: Path) -> Non
     benches = [r for r in body["rows"] if r["kind"] == "benchmark"]
     counted = [r for r in benches if r["queries"]]  # password hashing makes no query
     assert len(counted) >= 8 and not any(r["queries"]["differs"] for r in counted), benches
-    folder = (tmp_path / "reports" / "latest").resolve()
+    runs = [tmp_path / "reports" / name / "latest" for name in ("again", "first")]
+    folder = next(run for run in runs if run.exists()).resolve()  # the one judged
     for name in ("comparison.html", "comparison.md", "comparison-junit.xml"):
         assert (folder / name).stat().st_size > 0
     assert SLOWED in stderr and "verdict: slower" in stderr

@@ -443,16 +443,26 @@ def full_load_command(
         profile_rate_hz=profile_rate,
     )
 
-    def run(ctx: RunContext) -> int:
-        return commands.full_load(
-            ctx,
-            UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds, config=config),
-            SeedOptions(profile=profile),
-            load_options,
-            None if skip_bench else BenchOptions(rounds=bench_rounds, warmup=2),
-        ).exit_code
+    return _full_load_call(
+        "full-load",
+        UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds, config=config),
+        SeedOptions(profile=profile),
+        load_options,
+        None if skip_bench else BenchOptions(rounds=bench_rounds, warmup=2),
+        reports,
+    )
 
-    return Call("full-load", run, reports)
+
+def _full_load_call(
+    name: str,
+    up: UpOptions,
+    seed: SeedOptions,
+    load: LoadOptions,
+    bench: BenchOptions | None,
+    reports: Path | None,
+) -> Call:
+    """Images, stack, seed, (bench,) load and verdict: full-load's pipeline, and capacity's."""
+    return Call(name, lambda ctx: commands.full_load(ctx, up, seed, load, bench).exit_code, reports)
 
 
 @app.command("capacity")
@@ -496,16 +506,14 @@ def capacity_command(
         profile=not skip_profile,
     )
 
-    def run(ctx: RunContext) -> int:
-        return commands.full_load(
-            ctx,
-            UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds, config=config),
-            SeedOptions(profile=profile),
-            load_options,
-            None,
-        ).exit_code
-
-    return Call("capacity", run, reports)
+    return _full_load_call(
+        "capacity",
+        UpOptions(provider=provider, bcrypt_rounds=bcrypt_rounds, config=config),
+        SeedOptions(profile=profile),
+        load_options,
+        None,
+        reports,
+    )
 
 
 @app.command("compare")

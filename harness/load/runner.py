@@ -454,16 +454,11 @@ def latency_block(run_dir: Path) -> dict[str, Any] | None:
     data = read_latency(run_dir)
     if data is None:
         return None
-    arrivals = (data.get("window") or {}).get("arrivals")
-    late_ms = data.get("late_ms")
-    with_late = (
-        (lambda a: a if a is None else {**a, "late_ms": late_ms}) if late_ms else (lambda a: a)
-    )
     return {
         "model": data.get("model"),
         "significant_figures": data.get("significant_figures"),
-        "arrivals": with_late(arrivals),
-        "stages": [{**st, "arrivals": with_late(st.get("arrivals"))} for st in data["stages"]],
+        "arrivals": (data.get("window") or {}).get("arrivals"),
+        "stages": data["stages"],
     }
 
 

@@ -224,7 +224,7 @@ class Collector:
                 {
                     "index": i,
                     **asked,
-                    "arrivals": vars(counts) if MODEL == "open" else None,
+                    "arrivals": {**vars(counts), "late_ms": LATE_MS} if MODEL == "open" else None,
                     "endpoints": {
                         k: {
                             **summary(h, self.totals.get((i, k))),
@@ -245,7 +245,7 @@ class Collector:
             "late_ms": LATE_MS,
             "stages": stages,
             "window": {
-                "arrivals": vars(totals) if MODEL == "open" else None,
+                "arrivals": {**vars(totals), "late_ms": LATE_MS} if MODEL == "open" else None,
                 "endpoints": {k: summary(h, window_ms[k]) for k, h in sorted(window.items())},
                 "all": summary(every, sum(window_ms.values())),
                 "histograms": {k: h.encode().decode("ascii") for k, h in sorted(window.items())},

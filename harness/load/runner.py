@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 
 from harness.console import EndpointLoad, LoadSnapshot, has_load_view, show_load
 from harness.docker_api import docker_client
@@ -245,7 +247,7 @@ def run_in_docker(
             lambda: _exited(master), plan, progress, ui_port is not None, abort, outcome, on_window
         )
         if outcome.interrupted or outcome.aborted:
-            master.stop(timeout=30)  # SIGTERM: Locust writes its final CSV/HTML before exiting
+            _stop_master(master)
     finally:
         for i, container in enumerate(containers):
             log = plan.run_dir / ("master.log" if i == 0 else f"worker-{i}.log")
@@ -257,6 +259,18 @@ def run_in_docker(
                 pass
     outcome.saturated = saturated(outcome.logs)
     return outcome
+
+
+def _stop_master(master: Any) -> None:
+    """SIGINT, as _stop_all gives a local master; SIGKILL if it has not exited within 30 s."""
+    try:
+        master.kill(signal="SIGINT")
+        master.wait(timeout=30)
+    except requests.exceptions.RequestException:  # the wait timed out
+        with contextlib.suppress(docker.errors.DockerException):
+            master.kill()
+    except docker.errors.APIError:
+        pass  # it had exited meanwhile
 
 
 def _exited(container: Any) -> bool:
@@ -355,6 +369,9 @@ def run_locally(
                         env=env,
                         stdout=sink,
                         stderr=subprocess.STDOUT,
+                        # Out of the terminal's process group: a Ctrl-C reaches the harness
+                        # alone, which stops the master first (see _stop_all).
+                        process_group=0,
                     )
                 )
         _wait(lambda: procs[0].poll() is not None, plan, progress, ui, abort, outcome, on_window)
@@ -372,15 +389,24 @@ def run_locally(
 
 
 def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM what still runs (a Locust master writes its results then), SIGKILL after 30 s."""
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """Stop the master, then what still runs; SIGKILL what is left after 30 s each.
+
+    The master first: it tells its workers to quit, each sends the samples of the last
+    report interval (3 s) it has not sent yet, and the master writes its results with them.
+    A worker stopped at the same time takes those seconds with it. The master gets SIGINT:
+    a headless master running a load shape handles SIGTERM only once its shape has ended,
+    and until then dies of it without writing anything (Locust 2.47).
+    """
+    for group, sig in ((procs[:1], signal.SIGINT), (procs[1:], signal.SIGTERM)):
+        for proc in group:
+            if proc.poll() is None:
+                proc.send_signal(sig)
+        for proc in group:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _free_port() -> int:

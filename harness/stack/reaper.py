@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import signal
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,8 @@ def clean(home: Path, client: docker.DockerClient | None) -> CleanReport:
     stray = orphaned_processes()
     for process in stray:
         with contextlib.suppress(psutil.Error):
-            process.terminate()  # a Locust master writes its results on SIGTERM
+            # as a Ctrl-C: a Locust master running a shape writes its results on SIGINT only
+            process.send_signal(signal.SIGINT)
     for process in still_running_after(stray, timeout_s=10):
         with contextlib.suppress(psutil.Error):
             process.kill()

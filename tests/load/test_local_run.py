@@ -120,6 +120,7 @@ def test_a_backend_crash_mid_load_ends_the_run_with_the_reason_and_its_log(tmp_p
     assert results["verdict"] == "FAIL" and results["run"]["aborted"].startswith("backend has")
     assert results["run"]["partial"] is True
     assert results["aggregate"]["requests"] > 0 and results["aggregate"]["failures"] > 0
+    assert "Shutting down" in (run_dir / "master.log").read_text().splitlines()[-1]
     assert "Uvicorn running" in (run_dir / "services" / "backend.log").read_text()
     page = (run_dir / "index.html").read_text()
     assert "backend exited" in page and "Last lines of the backend log" in page

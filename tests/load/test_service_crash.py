@@ -53,6 +53,9 @@ def test_postgres_restart_then_backend_crash(tmp_path: Path) -> None:
     assert found["backend"]["exit_code"] == 137 and found["backend"]["back_after_s"] is None
     assert results["verdict"] == "FAIL" and results["run"]["partial"] is True
     assert results["aggregate"]["failures"] > 0  # requests to the dead backend were counted
+    # The master stopped as told and wrote its results, its workers' last samples in them:
+    # not killed 30 s later, having sent 30 s more requests to the dead backend.
+    assert "Shutting down" in (run_dir / "master.log").read_text().splitlines()[-1]
     postgres_log = (run_dir / "services" / "postgres.log").read_text()
     assert "database system is ready to accept connections" in postgres_log
     assert "shutting down" in postgres_log  # the restart is in the tail

@@ -14,18 +14,14 @@ and in the same 30 s it sends fewer requests.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.stack.waits import wait_for_http_ok
-from tests.stack.cli import REPO, harness, harness_with_env
-from tests.support.postgres import free_port
+from tests.stack.cli import harness, harness_with_env
+from tests.support.fixture_stack import fixture_stack
 
 pytestmark = [pytest.mark.slow]
 STALL_S, EVERY_S, RATE = 0.6, 3.0, 40
@@ -35,39 +31,10 @@ SERVICE_MS = 15.0  # the fixture's own time and the load generator's, on a busy 
 RUN = "--scenario feed --duration 30 --warmup 3 --workers 1 --skip-profile"
 
 
-@contextmanager
-def fixture_stack(home: Path, stall_ms: float, every_s: float, service_ms: float) -> Iterator[Path]:
-    """The fixture backend, and a harness home whose current stack targets it."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.stalling_backend",
-            str(port),
-            str(stall_ms),
-            str(every_s),
-            str(service_ms),
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_http_ok(f"http://127.0.0.1:{port}/health", 30, lambda: server.poll() is None)
-        up = harness(home, "up", "--target", f"http://127.0.0.1:{port}", timeout=60)
-        assert up.returncode == 0, up.stderr[-2000:]
-        yield home
-    finally:
-        harness(home, "down", timeout=60)
-        server.terminate()
-        server.wait(timeout=10)
-
-
 @pytest.fixture
 def stalling(tmp_path: Path) -> Iterator[Path]:
-    with fixture_stack(tmp_path / "home", STALL_S * 1000, EVERY_S, 0.0) as home:
-        yield home
+    with fixture_stack(tmp_path / "home", STALL_S * 1000, EVERY_S, 0.0) as fixture:
+        yield fixture.home
 
 
 def load(home: Path, reports: Path, args: str, env: dict[str, str] | None = None) -> Any:
@@ -109,9 +76,9 @@ def test_a_capacity_search_finds_a_known_capacity_and_stops_at_the_break(tmp_pat
     iterations arrive evenly spaced, so they barely queue until the fixture is full: steps of
     10/s hold up to 40 and may at 50 (100 % busy); past it the queue grows without bound, so
     the search stops at 60 and never runs the last steps."""
-    with fixture_stack(tmp_path / "home", 0, 1000, 20.0) as home:
+    with fixture_stack(tmp_path / "home", 0, 1000, 20.0) as fixture:
         done = harness(
-            home,
+            fixture.home,
             "load",
             *["--shape", "capacity", "--rate", "10", "--steps", "8", "--duration", "8"],
             *RUN.replace("--duration 30 ", "").split(),

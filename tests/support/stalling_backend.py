@@ -6,7 +6,8 @@ its event loop is blocked for STALL_MS: every request in flight or arriving then
 
     python -m tests.support.stalling_backend PORT STALL_MS EVERY_S [SERVICE_MS]
 
-SERVICE_MS (default 0) is CPU each feed request spends on the event loop, so the fixture
+GET /fixture/served answers how many feed requests it has served: what a load run's own
+count must match. SERVICE_MS (default 0) is CPU each feed request spends on the event loop, so the fixture
 completes at most 1000 / SERVICE_MS requests a second: a known capacity. STALL_MS 0: no stalls.
 
 With arrivals at a steady rate, a stall of T every N seconds (T < N) delays the requests that
@@ -46,7 +47,10 @@ async def _stall_forever(stall_s: float, every_s: float) -> None:
 
 
 def make_app(stall_s: float, every_s: float, service_s: float = 0.0) -> Any:
+    served = 0
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        nonlocal served
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -60,8 +64,12 @@ def make_app(stall_s: float, every_s: float, service_s: float = 0.0) -> Any:
         path = scope.get("path", "")
         if path == "/trips/public" and service_s:
             _busy(service_s)  # on the event loop: one request at a time
-        known = path in ("/health", "/trips/public")
+        known = path in ("/health", "/trips/public", "/fixture/served")
         body = PAGE if path == "/trips/public" else b'{"status": "ok"}'
+        if path == "/trips/public":
+            served += 1
+        elif path == "/fixture/served":
+            body = json.dumps({"served": served}).encode()
         await send(
             {
                 "type": "http.response.start",

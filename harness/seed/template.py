@@ -37,6 +37,7 @@ from harness.seed.seeder import SeedRequest
 TEMPLATE_PREFIX = "cv_seed_"
 TEMPLATES_DIR = "templates"  # <home>/seeds/templates/<key>/: the seed files of each template
 MAINTENANCE_DB = "postgres"
+SESSIONS_GONE_S = 5.0  # as PostgreSQL's CountOtherDBBackends: 50 checks, 100 ms apart
 BUSY_HINT = "stop the backend first; the harness does it between repetitions"
 _KEY = re.compile(r"[0-9a-f]{16}")
 _NAME = re.compile(re.escape(TEMPLATE_PREFIX) + r"[0-9a-f]{16}")
@@ -285,12 +286,23 @@ def _is_template(conn: psycopg.Connection[Any], name: str) -> bool | None:
 
 
 def _other_sessions(conn: psycopg.Connection[Any], database: str) -> int:
-    row = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
-        " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-        (database,),
-    ).fetchone()
-    return int(row[0]) if row else 0
+    """Other sessions on `database`, once those on their way out are gone (up to 5 s).
+
+    A client that has just closed its connection (the seeder, a test) can still be listed for
+    a moment while its backend exits; PostgreSQL's own check before copying a database waits
+    5 s for such sessions, and so does this one.
+    """
+    deadline = time.monotonic() + SESSIONS_GONE_S
+    while True:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        if count == 0 or time.monotonic() >= deadline:
+            return count
+        time.sleep(0.1)  # polling pg_stat_activity until the count is 0
 
 
 def _owner(conn: psycopg.Connection[Any], database: str) -> str | None:

@@ -4,6 +4,7 @@ real PostgreSQL, and the seed files kept with a template."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -374,6 +375,21 @@ def test_saving_refuses_while_another_session_is_connected(cluster: Cluster) -> 
     with psycopg.connect(dsn), pytest.raises(TemplateBusy):
         save_template(dsn, name)
     assert has_template(dsn, name)  # the older template of that name is still there
+
+
+@pytest.mark.postgres
+def test_saving_waits_for_a_session_on_its_way_out(cluster: Cluster) -> None:
+    """A client that has just closed its connection (the seeder's) is still listed while its
+    backend exits: the save waits for it, as PostgreSQL's own check does, instead of refusing."""
+    dsn, name = cluster.database(), cluster.template()
+    backend = psycopg.connect(dsn)
+    closer = threading.Timer(0.5, backend.close)  # well inside the 5 s the save waits
+    closer.start()
+    try:
+        save_template(dsn, name)
+    finally:
+        closer.join()
+    assert backend.closed and has_template(dsn, name)
 
 
 @pytest.mark.postgres

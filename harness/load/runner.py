@@ -266,11 +266,9 @@ def _stop_master(master: Any) -> None:
     try:
         master.kill(signal="SIGINT")
         master.wait(timeout=30)
-    except requests.exceptions.RequestException:  # the wait timed out
-        with contextlib.suppress(docker.errors.DockerException):
+    except requests.exceptions.RequestException:  # the wait timed out, or it had exited (an
+        with contextlib.suppress(docker.errors.DockerException):  # APIError is one too)
             master.kill()
-    except docker.errors.APIError:
-        pass  # it had exited meanwhile
 
 
 def _exited(container: Any) -> bool:

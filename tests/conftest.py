@@ -21,10 +21,11 @@ TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 TEMPLATE_DB = "cv_template"
 
 
-@pytest.fixture(autouse=True)
-def _docker_policy(request: pytest.FixtureRequest) -> None:
-    """Tests marked `docker` skip without a daemon, except in CI, where they fail."""
-    if request.node.get_closest_marker("docker"):
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `docker` skip without a daemon, except in CI, where they fail. A hook, not
+    an autouse fixture: it runs before any fixture of the test, a module-scoped one included."""
+    if item.get_closest_marker("docker"):
         require_docker()
 
 

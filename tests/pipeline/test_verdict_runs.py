@@ -67,12 +67,15 @@ def test_a_cpu_hog_outside_the_stack_makes_the_run_invalid_and_is_named(tmp_path
 
 
 def test_a_slow_endpoint_is_named_as_the_cause_with_its_evidence(tmp_path: Path) -> None:
+    # 300 ms of CPU per stats call: over its 200 ms target by itself, whatever the queueing.
+    # (150 ms failed the run only when calls queued behind each other; with exact percentiles
+    # a fresh-clone run read every p95 under 200 ms and passed.)
     project = tmp_path / "harness.toml"
     reference = (REPO / "harness" / "reference-backend.toml").read_text()
     project.write_text(
         reference.replace('cwd = ".."', f'cwd = "{REPO}"').replace(
             'WEB_CONCURRENCY = "{workers}"',
-            'WEB_CONCURRENCY = "{workers}"\nCV_SLOW_STATS_MS = "150"',
+            'WEB_CONCURRENCY = "{workers}"\nCV_SLOW_STATS_MS = "300"',
         )
     )
     _, results, stderr = run(tmp_path / "home", tmp_path / "reports", "--config", str(project))
